@@ -1,0 +1,33 @@
+// @ariadne/model: browser-safe span types, units, ids, trees and analysis.
+
+export type {
+  AnyValue,
+  KeyValue,
+  Status,
+  Resource,
+  InstrumentationScope,
+  SpanEvent,
+  SpanLink,
+  Span,
+} from './span.js';
+export { SpanKind, StatusCode, UNKNOWN_SERVICE, emptyResource, emptyScope, serviceOf, spanDurationNanos } from './span.js';
+export { isValidTraceId, isValidSpanId, bytesToHex, hexToBytes } from './ids.js';
+export type { Nanos, Micros, Millis } from './units.js';
+export {
+  nanos,
+  nanosToMicros,
+  nanosToMillis,
+  millisToNanos,
+  microsToNanos,
+  parseDuration,
+  formatDuration,
+  parseTimestamp,
+  formatTimestamp,
+} from './units.js';
+export type { TraceQuery, TraceSummary, OperationInfo, StatusFilter } from './query.js';
+export { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT } from './query.js';
+export { attributeText, plainValue, findAttribute, stringAttribute } from './attributes.js';
+export type { SpanJson, TraceSummaryJson } from './json.js';
+export { spanToJson, spanFromJson, summaryToJson, summaryFromJson } from './json.js';
+export type { SpanNode, RenderOptions } from './tree.js';
+export { buildTree, walkTree, renderTree } from './tree.js';
