@@ -1,0 +1,191 @@
+// `ariadne bench ingest`: drives OTLP/HTTP protobuf batches of 100 spans at a
+// server in its own process, then checks that every acknowledged span is in
+// the store (zero loss), and measures in the same run how fast protobufjs
+// merely decodes the same payloads (the reference).
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { generateTraces } from './dataset.js';
+import { encodeTraceRequestProto, referenceDecode } from '../receive/otlp/index.js';
+import { EmbeddedStore } from '../store/embedded/index.js';
+
+export interface IngestBenchOptions {
+  durationMs: number;
+  concurrency: number;
+  spansPerRequest: number;
+  distinctPayloads: number;
+  walSync: 'always' | 'none';
+  log: (msg: string) => void;
+}
+
+export interface IngestBenchResult {
+  transport: 'otlp-http-protobuf';
+  durationSec: number;
+  requests: number;
+  spansSent: number;
+  spansAcked: number;
+  spansStored: number;
+  lost: number;
+  failedRequests: number;
+  spansPerSec: number;
+  referenceDecodeSpansPerSec: number;
+  ratio: number;
+  cpuPercent: number;
+  peakRssBytes: number;
+  payloadBytesPerSpan: number;
+  concurrency: number;
+  walSync: string;
+}
+
+const BIN = fileURLToPath(new URL('../../../../bin/ariadne.js', import.meta.url));
+
+interface Payload {
+  bytes: Buffer;
+  /** byte offsets of every trace id in `bytes`, rewritten per request so traces stay unique */
+  idOffsets: number[];
+  spans: number;
+}
+
+function buildPayloads(count: number, spansPerRequest: number): Payload[] {
+  const tracesPerPayload = Math.ceil(spansPerRequest / 10);
+  const out: Payload[] = [];
+  const now = BigInt(Date.now()) * 1_000_000n;
+  for (let i = 0; i < count; i++) {
+    const spans = generateTraces(1000 + i, tracesPerPayload, now - 600_000_000_000n, 600_000_000_000n).slice(0, spansPerRequest);
+    const bytes = Buffer.from(encodeTraceRequestProto(spans));
+    const idOffsets: number[] = [];
+    for (const tid of new Set(spans.map((s) => s.traceId))) {
+      const needle = Buffer.from(tid, 'hex');
+      let at = bytes.indexOf(needle);
+      while (at >= 0) {
+        idOffsets.push(at);
+        at = bytes.indexOf(needle, at + 16);
+      }
+    }
+    out.push({ bytes, idOffsets, spans: spans.length });
+  }
+  return out;
+}
+
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return Number(parts[11]) + Number(parts[12]); // utime + stime (fields 14, 15)
+}
+
+function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBenchResult> {
+  const payloads = buildPayloads(o.distinctPayloads, o.spansPerRequest);
+  const avgBytes = payloads.reduce((a, p) => a + p.bytes.length, 0) / payloads.length;
+  o.log(`payloads: ${payloads.length} × ${o.spansPerRequest} spans, ${Math.round(avgBytes)} B each`);
+
+  // Reference: protobufjs decoding the same payloads, single thread, same process.
+  const refMs = Math.min(5000, Math.max(1000, o.durationMs / 4));
+  let refSpans = 0;
+  const t0 = performance.now();
+  for (let i = 0; performance.now() - t0 < refMs; i++) {
+    const p = payloads[i % payloads.length]!;
+    referenceDecode(p.bytes);
+    refSpans += p.spans;
+  }
+  const referenceDecodeSpansPerSec = refSpans / ((performance.now() - t0) / 1000);
+  o.log(`reference protobufjs decode: ${Math.round(referenceDecodeSpansPerSec)} spans/s`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'ariadne-bench-'));
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--data', dir, '--host', '127.0.0.1', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--wal-sync', o.walSync],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const ports = await new Promise<{ otlpHttp: number }>((resolve, reject) => {
+      let buf = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const m = /otlp-http=(\d+)/.exec(buf);
+        if (m) resolve({ otlpHttp: Number(m[1]) });
+      });
+      child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
+    let seq = 0;
+    let requests = 0;
+    let spansSent = 0;
+    let spansAcked = 0;
+    let failed = 0;
+    const send = (p: Payload): Promise<boolean> => {
+      const body = Buffer.from(p.bytes);
+      const n = ++seq;
+      for (const off of p.idOffsets) body.writeUInt32BE(n, off); // unique trace ids per request
+      return new Promise((resolve) => {
+        const req = http.request(
+          { host: '127.0.0.1', port: ports.otlpHttp, path: '/v1/traces', method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode === 200));
+          },
+        );
+        req.on('error', () => resolve(false));
+        req.end(body);
+      });
+    };
+    // Warm up, then measure.
+    for (let i = 0; i < 20; i++) if (await send(payloads[i % payloads.length]!)) spansAcked += payloads[i % payloads.length]!.spans;
+    const ticks0 = cpuTicks(child.pid!);
+    const start = performance.now();
+    let acked0 = spansAcked;
+    const workers = Array.from({ length: o.concurrency }, async (_, w) => {
+      for (let i = w; performance.now() - start < o.durationMs; i += o.concurrency) {
+        const p = payloads[i % payloads.length]!;
+        requests++;
+        spansSent += p.spans;
+        if (await send(p)) spansAcked += p.spans;
+        else failed++;
+      }
+    });
+    await Promise.all(workers);
+    const elapsed = (performance.now() - start) / 1000;
+    const ticks = cpuTicks(child.pid!) - ticks0;
+    const rss = peakRss(child.pid!);
+    agent.destroy();
+    const measuredAcked = spansAcked - acked0;
+    o.log(`sent ${spansSent} spans in ${requests} requests over ${elapsed.toFixed(1)}s; acked ${measuredAcked}; failed requests ${failed}`);
+
+    // Stop gracefully, then count what the store holds.
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    const store = await EmbeddedStore.open({ dir: join(dir, 'store') });
+    const spansStored = (await store.stats()).spans;
+    await store.close();
+    const spansPerSec = measuredAcked / elapsed;
+    return {
+      transport: 'otlp-http-protobuf',
+      durationSec: elapsed,
+      requests,
+      spansSent,
+      spansAcked,
+      spansStored,
+      lost: Math.max(0, spansAcked - spansStored),
+      failedRequests: failed,
+      spansPerSec,
+      referenceDecodeSpansPerSec,
+      ratio: spansPerSec / referenceDecodeSpansPerSec,
+      cpuPercent: (ticks / 100 / elapsed) * 100,
+      peakRssBytes: rss,
+      payloadBytesPerSpan: avgBytes / o.spansPerRequest,
+      concurrency: o.concurrency,
+      walSync: o.walSync,
+    };
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

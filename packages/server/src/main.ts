@@ -1,0 +1,147 @@
+// The one place that wires receivers, pipeline, WAL, store and query APIs
+// into a running server.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Hono } from 'hono';
+import { serve, type HttpBindings } from '@hono/node-server';
+import { secureHeaders } from 'hono/secure-headers';
+import type { ServerConfig } from './config/config.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { Wal } from './wal/index.js';
+import { EmbeddedStore } from './store/embedded/index.js';
+import type { TraceStore } from './store/types.js';
+import { Ingester } from './pipeline/ingest.js';
+import { otlpHttpHandler } from './receive/otlp-http.js';
+import { startOtlpGrpc } from './receive/otlp-grpc.js';
+import { queryApi } from './query/api.js';
+import { openApiDocument } from './query/openapi.js';
+import { landingPage } from './ui/landing.js';
+
+export interface Ariadne {
+  ports: { http: number; otlpHttp: number; otlpGrpc: number };
+  store: TraceStore;
+  ingester: Ingester;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+type Env = { Bindings: HttpBindings };
+
+export async function startAriadne(config: ServerConfig, log: (msg: string) => void = () => {}): Promise<Ariadne> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const metrics = createMetrics();
+  if (config.storage !== 'embedded') throw new Error(`storage '${config.storage}' is not available yet; use --storage embedded`);
+  const store = await EmbeddedStore.open({ dir: join(config.dataDir, 'store') });
+  const wal = await Wal.open({ dir: join(config.dataDir, 'wal'), sync: config.walSync });
+  const ingester = new Ingester(wal, store, metrics, {
+    maxInflightBytes: config.maxInflightBytes,
+    checkpointIntervalMs: config.checkpointIntervalMs,
+    log,
+  });
+  const recovered = await ingester.start();
+  if (recovered.records) log(`recovered ${recovered.spans} spans from ${recovered.records} WAL records (${recovered.corruptRecords} corrupt records skipped)`);
+
+  const otlp = otlpHttpHandler({ ingester, metrics, maxBodyBytes: config.maxBodyBytes });
+
+  const app = new Hono<Env>();
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    }),
+  );
+  if (config.apiKeys.length) app.use('*', apiKeyGuard(config.apiKeys, metrics));
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/ready', (c) => (ingester.ready ? c.json({ status: 'ready' }) : c.json({ status: 'starting' }, 503)));
+  app.get('/metrics', async (c) => {
+    ingester.refreshGauges();
+    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
+  });
+  app.post('/v1/traces', otlp);
+  app.route('/api/v1', queryApi(store));
+  app.get('/api/openapi.json', (c) => c.json(openApiDocument));
+  app.get('/', (c) => c.html(landingPage));
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
+  app.onError((err, c) => {
+    log(`error on ${c.req.method} ${c.req.path}: ${err.stack ?? err}`);
+    return c.json({ error: `internal error: ${err.message}` }, 500);
+  });
+
+  const otlpApp = new Hono<Env>();
+  otlpApp.post('/v1/traces', otlp);
+  otlpApp.notFound((c) => c.json({ error: `OTLP/HTTP port: only POST /v1/traces is served here` }, 404));
+
+  const http = await listen(app, config.host, config.port);
+  const otlpHttp = await listen(otlpApp, config.host, config.otlpHttpPort);
+  const grpc = await startOtlpGrpc({ ingester, metrics, maxBodyBytes: config.maxBodyBytes }, config.host, config.otlpGrpcPort);
+
+  const retentionTimer = setInterval(() => {
+    const cutoff = BigInt(Date.now()) * 1_000_000n - BigInt(config.retentionNanos);
+    store
+      .deleteBefore(cutoff)
+      .then((n) => metrics.retentionDeleted.inc(n))
+      .catch((e) => log(`retention failed: ${e}`));
+  }, 60_000);
+  retentionTimer.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    ports: { http: http.port, otlpHttp: otlpHttp.port, otlpGrpc: grpc.port },
+    store,
+    ingester,
+    metrics,
+    close() {
+      closing ??= (async () => {
+        clearInterval(retentionTimer);
+        await Promise.all([http.close(), otlpHttp.close(), grpc.close()]);
+        await ingester.close();
+        await ingester.checkpoint().catch((e) => log(`final checkpoint failed: ${e}`));
+        await wal.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(app: Hono<Env>, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) =>
+      resolve({
+        port: info.port,
+        close: () =>
+          new Promise<void>((res) => {
+            server.close(() => res());
+            (server as import('node:http').Server).closeAllConnections?.();
+          }),
+      }),
+    );
+    server.once('error', reject);
+  });
+}
+
+function apiKeyGuard(keys: string[], metrics: Metrics) {
+  const allowed = new Set(keys);
+  const open = new Set(['/health', '/ready']);
+  return async (c: import('hono').Context<Env>, next: () => Promise<void>) => {
+    if (open.has(c.req.path)) return next();
+    const auth = c.req.header('authorization');
+    const key = c.req.header('x-api-key') ?? (auth?.startsWith('Bearer ') ? auth.slice(7) : undefined);
+    if (!key || !allowed.has(key)) {
+      metrics.requestsRefused.inc({ receiver: 'http', reason: 'unauthorized' });
+      return c.json({ error: 'missing or invalid API key (send Authorization: Bearer <key> or X-API-Key)' }, 401);
+    }
+    return next();
+  };
+}

@@ -1,0 +1,151 @@
+// The durable ingest path shared by every receiver:
+//
+//   receiver ──decode──▶ spans ──▶ store.write (visible) ──▶ WAL append (fsync) ──▶ ack
+//                                                   checkpoint: store.flush ▶ WAL truncate
+//
+// Spans go to the store before the WAL so that a checkpoint's cut (the WAL's
+// last LSN) never covers a record the store has not seen; a crash between the
+// two loses nothing acknowledged, and re-applied records collapse in the store.
+
+import type { Span } from '@ariadne/model';
+import type { TraceStore } from '../store/types.js';
+import type { Wal } from '../wal/index.js';
+import type { Metrics } from '../metrics.js';
+import { decodeTraceRequestJson, decodeTraceRequestProto, encodeTraceRequestProto } from '../receive/otlp/index.js';
+
+/** What a WAL record holds: the first byte says how the rest is encoded. */
+export const WalFormat = { OTLP_PROTO: 1, OTLP_JSON: 2 } as const;
+export type WalFormat = (typeof WalFormat)[keyof typeof WalFormat];
+
+export type IngestOutcome =
+  | { ok: true; accepted: number }
+  | { ok: false; reason: 'overloaded' | 'unavailable'; message: string };
+
+export interface IngesterOptions {
+  maxInflightBytes: number;
+  checkpointIntervalMs: number;
+  log?: (msg: string) => void;
+}
+
+export class Ingester {
+  private inflight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private checkpointing: Promise<void> | undefined;
+  private closed = false;
+  ready = false;
+
+  constructor(
+    private readonly wal: Wal,
+    private readonly store: TraceStore,
+    private readonly metrics: Metrics,
+    private readonly opts: IngesterOptions,
+  ) {}
+
+  /** Re-applies the WAL to the store after a restart, then starts checkpointing. */
+  async start(): Promise<{ records: number; spans: number; corruptRecords: number }> {
+    let spans = 0;
+    const stats = await this.wal.replay(async (payload) => {
+      const decoded = decodeWalRecord(payload);
+      if (decoded.length) {
+        spans += decoded.length;
+        await this.store.write(decoded);
+      }
+    });
+    this.metrics.walCorruptRecords.set(stats.corruptRecords);
+    this.ready = true;
+    this.timer = setInterval(() => void this.checkpoint().catch((e) => this.opts.log?.(`checkpoint failed: ${e}`)), this.opts.checkpointIntervalMs);
+    this.timer.unref();
+    return { records: stats.records, spans, corruptRecords: stats.corruptRecords };
+  }
+
+  /**
+   * Reserves room for a request body before it is read. False means the
+   * server is over its in-flight limit: answer 503 with Retry-After.
+   */
+  reserve(bytes: number): boolean {
+    if (this.inflight > 0 && this.inflight + bytes > this.opts.maxInflightBytes) return false;
+    this.inflight += bytes;
+    this.metrics.inflightBytes.set(this.inflight);
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.inflight -= bytes;
+    this.metrics.inflightBytes.set(this.inflight);
+  }
+
+  /**
+   * Makes decoded spans durable. `record` is what the WAL keeps (see
+   * walRecord); the promise resolves once the spans are on disk. Never throws.
+   */
+  async ingest(receiver: string, spans: readonly Span[], record: Uint8Array): Promise<IngestOutcome> {
+    if (this.closed || !this.ready) return { ok: false, reason: 'unavailable', message: 'server is starting or stopping; retry' };
+    if (spans.length === 0) return { ok: true, accepted: 0 };
+    try {
+      await this.store.write(spans);
+      await this.wal.append(record);
+    } catch (e) {
+      this.metrics.requestsRefused.inc({ receiver, reason: 'unavailable' });
+      this.opts.log?.(`ingest failed: ${(e as Error).message}`);
+      return { ok: false, reason: 'unavailable', message: `storage error: ${(e as Error).message}` };
+    }
+    this.metrics.spansAccepted.inc({ receiver }, spans.length);
+    return { ok: true, accepted: spans.length };
+  }
+
+  /** Flushes the store and drops the WAL segments it now covers. */
+  checkpoint(): Promise<void> {
+    this.checkpointing ??= (async () => {
+      try {
+        const cut = this.wal.stats().lastLsn;
+        await this.store.flush();
+        await this.wal.truncateBefore(cut + 1n);
+        this.refreshGauges();
+        const st = await this.store.stats();
+        this.metrics.storeBytes.set(st.bytesOnDisk);
+        this.metrics.storeSpans.set(st.spans);
+      } finally {
+        this.checkpointing = undefined;
+      }
+    })();
+    return this.checkpointing;
+  }
+
+  refreshGauges(): void {
+    const w = this.wal.stats();
+    this.metrics.walBytes.set(w.bytes);
+    this.metrics.walSegments.set(w.segments);
+    this.metrics.walSyncs.set(w.syncs);
+    this.metrics.walAppends.set(w.appends);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.checkpointing;
+  }
+}
+
+/** A WAL record for spans that arrived in some other encoding. */
+export function walRecord(format: WalFormat, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.length + 1);
+  out[0] = format;
+  out.set(body, 1);
+  return out;
+}
+
+export function walRecordOfSpans(spans: readonly Span[]): Uint8Array {
+  return walRecord(WalFormat.OTLP_PROTO, encodeTraceRequestProto(spans));
+}
+
+/** The valid spans of a WAL record; validation is deterministic, so replay keeps exactly what was acknowledged. */
+export function decodeWalRecord(record: Uint8Array): Span[] {
+  const body = record.subarray(1);
+  const out =
+    record[0] === WalFormat.OTLP_PROTO
+      ? decodeTraceRequestProto(body)
+      : record[0] === WalFormat.OTLP_JSON
+        ? decodeTraceRequestJson(body)
+        : undefined;
+  return out?.ok ? out.result.spans : [];
+}

@@ -1,0 +1,79 @@
+// OTLP/gRPC trace receiver: opentelemetry.proto.collector.trace.v1.TraceService/Export.
+// Messages are passed as raw bytes to our own decoder; grpc-js handles gzip
+// and enforces the size limit on the decompressed message.
+
+import * as grpc from '@grpc/grpc-js';
+import type { Ingester } from '../pipeline/ingest.js';
+import { WalFormat, walRecord } from '../pipeline/ingest.js';
+import type { Metrics } from '../metrics.js';
+import { decodeTraceRequestProto, encodeExportResponseProto } from './otlp/index.js';
+
+const RECEIVER = 'otlp_grpc';
+
+const identity = (b: Buffer) => b;
+
+export const traceServiceDefinition: grpc.ServiceDefinition = {
+  Export: {
+    path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
+};
+
+export interface OtlpGrpcDeps {
+  ingester: Ingester;
+  metrics: Metrics;
+  maxBodyBytes: number;
+}
+
+export async function startOtlpGrpc(deps: OtlpGrpcDeps, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+  const { ingester, metrics } = deps;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': deps.maxBodyBytes,
+    'grpc.max_send_message_length': 4 * 1024 * 1024,
+  });
+  server.addService(traceServiceDefinition, {
+    Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Uint8Array>) => {
+      const body = call.request;
+      if (!ingester.reserve(body.length)) {
+        metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'overloaded' });
+        callback({ code: grpc.status.UNAVAILABLE, details: 'server is over its in-flight memory limit; retry later' });
+        return;
+      }
+      const release = () => ingester.release(body.length);
+      const decoded = decodeTraceRequestProto(body);
+      if (!decoded.ok) {
+        release();
+        metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'decode_error' });
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: `cannot decode OTLP protobuf message: ${decoded.error}` });
+        return;
+      }
+      const { spans, rejectedSpans, errorMessage } = decoded.result;
+      metrics.spansReceived.inc({ receiver: RECEIVER }, spans.length + rejectedSpans);
+      if (rejectedSpans) metrics.spansRejected.inc({ receiver: RECEIVER, reason: 'invalid_span' }, rejectedSpans);
+      ingester.ingest(RECEIVER, spans, walRecord(WalFormat.OTLP_PROTO, body)).then((out) => {
+        release();
+        if (!out.ok) callback({ code: grpc.status.UNAVAILABLE, details: out.message });
+        else callback(null, encodeExportResponseProto(rejectedSpans, errorMessage));
+      });
+    },
+  });
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.tryShutdown(() => resolve());
+        setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000).unref();
+      }),
+  };
+}

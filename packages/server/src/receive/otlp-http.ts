@@ -1,0 +1,118 @@
+// OTLP/HTTP trace receiver (POST /v1/traces), per the OTLP specification:
+// protobuf or JSON, optional gzip, partial success for invalid spans,
+// google.rpc.Status bodies on errors, response encoding = request encoding.
+
+import type { Context } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import type { Ingester } from '../pipeline/ingest.js';
+import { WalFormat, walRecord } from '../pipeline/ingest.js';
+import type { Metrics } from '../metrics.js';
+import {
+  decodeTraceRequestJson,
+  decodeTraceRequestProto,
+  encodeExportResponseProto,
+  exportResponseJson,
+} from './otlp/index.js';
+import { decodeContent, readRaw } from './body.js';
+
+export interface OtlpHttpDeps {
+  ingester: Ingester;
+  metrics: Metrics;
+  maxBodyBytes: number;
+}
+
+const RECEIVER = 'otlp_http';
+// google.rpc.Code
+const INVALID_ARGUMENT = 3;
+const RESOURCE_EXHAUSTED = 8;
+const UNAVAILABLE = 14;
+
+type Kind = 'proto' | 'json';
+
+function kindOf(contentType: string | undefined): Kind | undefined {
+  const ct = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'proto';
+  if (ct === 'application/json') return 'json';
+  return undefined;
+}
+
+/** google.rpc.Status { int32 code = 1; string message = 2; } */
+function encodeStatus(code: number, message: string): Uint8Array {
+  const msg = Buffer.from(message, 'utf8');
+  const lenBytes: number[] = [];
+  let n = msg.length;
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    lenBytes.push(b);
+  } while (n);
+  return Buffer.concat([Buffer.from([0x08, code, 0x12, ...lenBytes]), msg]);
+}
+
+/** Response bodies must be ArrayBuffer-backed views. */
+function arrayBody(u: Uint8Array): Uint8Array<ArrayBuffer> {
+  return u.buffer instanceof ArrayBuffer ? (u as Uint8Array<ArrayBuffer>) : new Uint8Array(u);
+}
+
+function errorResponse(kind: Kind, status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
+  const payload = kind === 'proto' ? arrayBody(encodeStatus(code, message)) : JSON.stringify({ code, message });
+  return new Response(payload, {
+    status,
+    headers: { 'content-type': kind === 'proto' ? 'application/x-protobuf' : 'application/json', ...headers },
+  });
+}
+
+export function otlpHttpHandler(deps: OtlpHttpDeps) {
+  const { ingester, metrics, maxBodyBytes } = deps;
+  return async (c: Context<{ Bindings: HttpBindings }>): Promise<Response> => {
+    const req = c.env.incoming;
+    const kind = kindOf(req.headers['content-type']);
+    if (!kind) {
+      metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'unsupported_media_type' });
+      req.resume();
+      return c.json(
+        { code: INVALID_ARGUMENT, message: `unsupported Content-Type '${req.headers['content-type'] ?? ''}': use application/x-protobuf or application/json` },
+        415,
+      );
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > maxBodyBytes) {
+      metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'too_large' });
+      req.resume();
+      return errorResponse(kind, 413, RESOURCE_EXHAUSTED, `request body of ${declared} bytes exceeds the ${maxBodyBytes}-byte limit`, { connection: 'close' });
+    }
+    const reserve = Number.isFinite(declared) && declared > 0 ? declared : 64 * 1024;
+    if (!ingester.reserve(reserve)) {
+      metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'overloaded' });
+      req.resume();
+      return errorResponse(kind, 503, UNAVAILABLE, 'server is over its in-flight memory limit; retry later', { 'retry-after': '1' });
+    }
+    try {
+      const raw = await readRaw(req, maxBodyBytes);
+      if (!raw.ok) return refuse(kind, raw.status, raw.message);
+      const body = await decodeContent(req.headers['content-encoding'], raw.body, maxBodyBytes);
+      if (!body.ok) return refuse(kind, body.status, body.message);
+      const decoded = kind === 'proto' ? decodeTraceRequestProto(body.body) : decodeTraceRequestJson(body.body);
+      if (!decoded.ok) return refuse(kind, 400, `cannot decode OTLP ${kind === 'proto' ? 'protobuf' : 'JSON'} body: ${decoded.error}`);
+      const { spans, rejectedSpans, errorMessage } = decoded.result;
+      metrics.spansReceived.inc({ receiver: RECEIVER }, spans.length + rejectedSpans);
+      if (rejectedSpans) metrics.spansRejected.inc({ receiver: RECEIVER, reason: 'invalid_span' }, rejectedSpans);
+      const out = await ingester.ingest(RECEIVER, spans, walRecord(kind === 'proto' ? WalFormat.OTLP_PROTO : WalFormat.OTLP_JSON, body.body));
+      if (!out.ok) return errorResponse(kind, 503, UNAVAILABLE, out.message, { 'retry-after': '1' });
+      if (kind === 'proto') {
+        return new Response(arrayBody(encodeExportResponseProto(rejectedSpans, errorMessage)), { status: 200, headers: { 'content-type': 'application/x-protobuf' } });
+      }
+      return c.json(exportResponseJson(rejectedSpans, errorMessage), 200);
+    } finally {
+      ingester.release(reserve);
+    }
+  };
+
+  function refuse(kind: Kind, status: 400 | 413 | 415, message: string): Response {
+    const reason = status === 413 ? 'too_large' : status === 415 ? 'unsupported_media_type' : 'decode_error';
+    metrics.requestsRefused.inc({ receiver: RECEIVER, reason });
+    const code = status === 413 ? RESOURCE_EXHAUSTED : INVALID_ARGUMENT;
+    return errorResponse(kind, status, code, message, status === 413 ? { connection: 'close' } : {});
+  }
+}
