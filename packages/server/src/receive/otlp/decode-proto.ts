@@ -246,23 +246,48 @@ function int64Text(l: number, h: number): string {
   return BigInt.asIntN(64, (BigInt(h) << 32n) | BigInt(l)).toString();
 }
 
-const SHORT_STRING = 12;
+// Node's Buffer#utf8Slice (what Buffer#toString ends up calling, and what
+// protobufjs uses): calling it directly saves ~10% of the decode time.
+interface Utf8Slicer {
+  utf8Slice(start: number, end: number): string;
+}
+const HAS_UTF8_SLICE = typeof (Buffer.prototype as Partial<Utf8Slicer>).utf8Slice === 'function';
 
 /** A UTF-8 string of `n` bytes at `pos` (already bounds-checked by length()). */
 function str(n: number): string {
   const s = pos;
   const e = (pos += n);
-  if (n <= SHORT_STRING) {
-    // Short ASCII (keys, names, enum-like values): cheaper than a native call.
-    let r = '';
-    for (let i = s; i < e; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return buf.toString('utf8', s, e);
-      r += String.fromCharCode(c);
+  if (n <= 8) {
+    // Short ASCII (keys, methods, enum-like values): one fromCharCode call
+    // beats the native call (measured with speed-check.ts).
+    const b = buf;
+    let or = 0;
+    for (let i = s; i < e; i++) or |= b[i]!;
+    if (or < 0x80) {
+      const f = String.fromCharCode;
+      switch (n) {
+        case 0:
+          return '';
+        case 1:
+          return f(b[s]!);
+        case 2:
+          return f(b[s]!, b[s + 1]!);
+        case 3:
+          return f(b[s]!, b[s + 1]!, b[s + 2]!);
+        case 4:
+          return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+        case 5:
+          return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+        case 6:
+          return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+        case 7:
+          return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+        default:
+          return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+      }
     }
-    return r;
   }
-  return buf.toString('utf8', s, e);
+  return HAS_UTF8_SLICE ? (buf as unknown as Utf8Slicer).utf8Slice(s, e) : buf.toString('utf8', s, e);
 }
 
 function isZero(at: number, n: number): boolean {

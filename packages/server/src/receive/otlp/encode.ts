@@ -17,7 +17,7 @@ import { MAX_ANY_VALUE_DEPTH } from './decode-proto.js';
 export function encodeExportResponseProto(rejectedSpans: number, errorMessage: string): Uint8Array {
   const rejected = Number.isSafeInteger(rejectedSpans) && rejectedSpans > 0 ? rejectedSpans : 0;
   if (rejected === 0 && errorMessage === '') return new Uint8Array(0);
-  begin(16 + errorMessage.length * 3);
+  begin();
   tag(10); // 1 partial_success
   const at = beginLen(1);
   if (rejected > 0) {
@@ -65,7 +65,7 @@ export function encodeTraceRequestProto(spans: readonly Span[]): Uint8Array {
     lastList.push(span);
   }
 
-  begin(1024 + spans.length * 512);
+  begin();
   for (const [resource, scopes] of groups) {
     tag(10); // request 1 resource_spans
     const rsAt = beginLen(3);
@@ -92,20 +92,26 @@ export function encodeTraceRequestProto(spans: readonly Span[]): Uint8Array {
 
 // ---- writer state (valid during one encode call) ----
 
-let out: Buffer = Buffer.alloc(0);
-let outView: DataView<ArrayBufferLike> = new DataView(out.buffer, 0, 0);
+// One scratch buffer, reused across calls (results are copied out of it), so
+// a call neither zero-fills nor grows a fresh buffer. A scratch buffer grown
+// by an unusually large request is dropped afterwards.
+const SCRATCH_KEEP = 4 << 20;
+let scratch: Buffer = Buffer.alloc(64 << 10);
+let out: Buffer = scratch;
+let outView: DataView<ArrayBufferLike> = new DataView(out.buffer, out.byteOffset, out.byteLength);
 let p = 0;
 
-function begin(size: number): void {
-  out = Buffer.alloc(size);
+function begin(): void {
+  out = scratch;
   outView = new DataView(out.buffer, out.byteOffset, out.byteLength);
   p = 0;
 }
 
 function finish(): Uint8Array {
-  const result = p < out.length >> 1 ? Uint8Array.prototype.slice.call(out, 0, p) : out.subarray(0, p);
-  out = Buffer.alloc(0);
-  outView = new DataView(out.buffer, 0, 0);
+  const result = new Uint8Array(p);
+  out.copy(result, 0, 0, p);
+  if (out.length <= SCRATCH_KEEP) scratch = out;
+  out = scratch;
   return result;
 }
 
@@ -116,7 +122,7 @@ function ensure(n: number): void {
 function grow(needed: number): void {
   let size = out.length * 2;
   while (size < needed) size *= 2;
-  const next = Buffer.alloc(size);
+  const next = Buffer.allocUnsafeSlow(size); // only bytes written later are ever copied out
   out.copy(next, 0, 0, p);
   out = next;
   outView = new DataView(out.buffer, out.byteOffset, out.byteLength);
