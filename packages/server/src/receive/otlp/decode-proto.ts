@@ -21,7 +21,7 @@ const VARINT = 0;
 const I64 = 1;
 const LEN = 2;
 const I32 = 5;
-const WIRE_TYPE_NAMES = ['VARINT', 'I64', 'LEN', 'SGROUP', 'EGROUP', 'I32', '6', '7'];
+const WIRE_TYPE_NAMES = ['VARINT', 'I64', 'LEN', 'SGROUP', 'EGROUP', 'I32'];
 
 interface MessageInfo {
   name: string;
@@ -324,6 +324,8 @@ function skipField(tag: number, at: number, end: number, info: MessageInfo): voi
   const field = tag >>> 3;
   const wt = tag & 7;
   if (field === 0) fail(`invalid field number 0 in ${info.name} at offset ${at}`);
+  if (wt === 3 || wt === 4) fail(`unsupported group (wire type ${wt}) in field ${field} of ${info.name} at offset ${at}`);
+  if (wt > 5) fail(`invalid wire type ${wt} in field ${field} of ${info.name} at offset ${at}`);
   const known = info.fields[field];
   if (known !== undefined && known[1] !== wt) {
     fail(
@@ -348,11 +350,6 @@ function skipField(tag: number, at: number, end: number, info: MessageInfo): voi
       if (end - pos < 4) fail(`truncated fixed32 field ${field} of ${info.name} at offset ${pos}`);
       pos += 4;
       return;
-    case 3:
-    case 4:
-      fail(`unsupported group (wire type ${wt}) in field ${field} of ${info.name} at offset ${at}`);
-    default:
-      fail(`invalid wire type ${wt} in field ${field} of ${info.name} at offset ${at}`);
   }
 }
 
