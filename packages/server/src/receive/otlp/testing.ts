@@ -176,6 +176,10 @@ export function spansToOtlpJson(spans: readonly Span[]): object {
 
 // ---- generators ----
 
+/** fc.record without null-prototype objects (deepStrictEqual compares prototypes). */
+const rec = (<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }, constraints?: { requiredKeys?: (keyof T)[] }) =>
+  fc.record(model, { noNullPrototype: true, ...constraints })) as typeof fc.record;
+
 /** Strings that survive UTF-8 (no lone surrogates), short and often empty or ASCII. */
 export const arbText = fc.oneof(
   { weight: 3, arbitrary: fc.string({ maxLength: 12 }) },
@@ -199,24 +203,24 @@ const arbUint32 = fc.oneof(fc.constant(0), fc.nat(10), fc.constant(0xffffffff), 
 export const arbAnyValue: fc.Arbitrary<AnyValue> = fc.letrec<{ value: AnyValue; kv: KeyValue }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.record({ stringValue: arbText }),
-    fc.record({ boolValue: fc.boolean() }),
-    fc.record({ intValue: arbInt64Text }),
-    fc.record({ doubleValue: fc.double() }),
-    fc.record({ bytesValue: fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b).toString('base64')) }),
-    fc.record({ arrayValue: fc.record({ values: fc.array(tie('value'), { maxLength: 3 }) }) }),
-    fc.record({ kvlistValue: fc.record({ values: fc.array(tie('kv'), { maxLength: 3 }) }) }),
+    rec({ stringValue: arbText }),
+    rec({ boolValue: fc.boolean() }),
+    rec({ intValue: arbInt64Text }),
+    rec({ doubleValue: fc.double() }),
+    rec({ bytesValue: fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b).toString('base64')) }),
+    rec({ arrayValue: rec({ values: fc.array(tie('value'), { maxLength: 3 }) }) }),
+    rec({ kvlistValue: rec({ values: fc.array(tie('kv'), { maxLength: 3 }) }) }),
     fc.constant({}),
   ),
-  kv: fc.record({ key: arbText, value: tie('value') }),
+  kv: rec({ key: arbText, value: tie('value') }),
 })).value;
 
-export const arbKeyValues: fc.Arbitrary<KeyValue[]> = fc.array(fc.record({ key: arbText, value: arbAnyValue }), { maxLength: 4 });
+export const arbKeyValues: fc.Arbitrary<KeyValue[]> = fc.array(rec({ key: arbText, value: arbAnyValue }), { maxLength: 4 });
 
 const hexOf = (n: number, nonZero: boolean) =>
   fc.uint8Array({ minLength: n, maxLength: n }).filter((b) => !nonZero || b.some((x) => x !== 0)).map((b) => Buffer.from(b).toString('hex'));
 
-export const arbResource: fc.Arbitrary<Resource> = fc.record({
+export const arbResource: fc.Arbitrary<Resource> = rec({
   attributes: fc.oneof(
     arbKeyValues,
     arbKeyValues.map((kvs) => [{ key: 'service.name', value: { stringValue: 'svc-' + kvs.length } }, ...kvs]),
@@ -225,7 +229,7 @@ export const arbResource: fc.Arbitrary<Resource> = fc.record({
   schemaUrl: arbText,
 });
 
-export const arbScope: fc.Arbitrary<InstrumentationScope> = fc.record({
+export const arbScope: fc.Arbitrary<InstrumentationScope> = rec({
   name: arbText,
   version: arbText,
   attributes: arbKeyValues,
@@ -233,7 +237,7 @@ export const arbScope: fc.Arbitrary<InstrumentationScope> = fc.record({
   schemaUrl: arbText,
 });
 
-const arbSpanBody = fc.record({
+const arbSpanBody = rec({
   traceId: hexOf(16, true),
   spanId: hexOf(8, true),
   parentSpanId: fc.oneof(fc.constant(''), hexOf(8, true)),
@@ -246,12 +250,12 @@ const arbSpanBody = fc.record({
   attributes: arbKeyValues,
   droppedAttributesCount: arbUint32,
   events: fc.array(
-    fc.record({ timeUnixNano: arbUint64, name: arbText, attributes: arbKeyValues, droppedAttributesCount: arbUint32 }),
+    rec({ timeUnixNano: arbUint64, name: arbText, attributes: arbKeyValues, droppedAttributesCount: arbUint32 }),
     { maxLength: 2 },
   ),
   droppedEventsCount: arbUint32,
   links: fc.array(
-    fc.record({
+    rec({
       traceId: hexOf(16, false),
       spanId: hexOf(8, false),
       traceState: arbText,
@@ -262,7 +266,7 @@ const arbSpanBody = fc.record({
     { maxLength: 2 },
   ),
   droppedLinksCount: arbUint32,
-  status: fc.record({ code: fc.integer({ min: 0, max: 2 }) as fc.Arbitrary<StatusCode>, message: arbText }),
+  status: rec({ code: fc.integer({ min: 0, max: 2 }) as fc.Arbitrary<StatusCode>, message: arbText }),
 });
 
 /**
@@ -291,19 +295,19 @@ const arbRefText = fc.oneof(
 const arbRefAnyValue: fc.Arbitrary<object> = fc.letrec<{ value: object; kv: object }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.record({ stringValue: arbRefText }),
-    fc.record({ boolValue: fc.boolean() }),
-    fc.record({ intValue: arbInt64Text }),
-    fc.record({ doubleValue: fc.double() }),
-    fc.record({ bytesValue: fc.uint8Array({ maxLength: 12 }) }),
-    fc.record({ arrayValue: fc.record({ values: fc.array(tie('value'), { maxLength: 3 }) }) }),
-    fc.record({ kvlistValue: fc.record({ values: fc.array(tie('kv'), { maxLength: 3 }) }) }),
+    rec({ stringValue: arbRefText }),
+    rec({ boolValue: fc.boolean() }),
+    rec({ intValue: arbInt64Text }),
+    rec({ doubleValue: fc.double() }),
+    rec({ bytesValue: fc.uint8Array({ maxLength: 12 }) }),
+    rec({ arrayValue: rec({ values: fc.array(tie('value'), { maxLength: 3 }) }) }),
+    rec({ kvlistValue: rec({ values: fc.array(tie('kv'), { maxLength: 3 }) }) }),
     fc.constant({}),
   ),
-  kv: fc.record({ key: arbRefText, value: tie('value') }, { requiredKeys: ['key'] }),
+  kv: rec({ key: arbRefText, value: tie('value') }, { requiredKeys: ['key'] }),
 })).value;
 
-const arbRefAttrs = fc.array(fc.record({ key: arbRefText, value: arbRefAnyValue }, { requiredKeys: ['key'] }), { maxLength: 4 });
+const arbRefAttrs = fc.array(rec({ key: arbRefText, value: arbRefAnyValue }, { requiredKeys: ['key'] }), { maxLength: 4 });
 
 const bytesN = (...lengths: number[]) =>
   fc.oneof(
@@ -311,7 +315,7 @@ const bytesN = (...lengths: number[]) =>
     ...lengths.map((n) => fc.constant(new Uint8Array(n))), // all zero
   );
 
-const arbRefSpan = fc.record(
+const arbRefSpan = rec(
   {
     traceId: fc.oneof({ weight: 6, arbitrary: fc.uint8Array({ minLength: 16, maxLength: 16 }) }, { weight: 1, arbitrary: bytesN(0, 8, 15, 16, 17) }),
     spanId: fc.oneof({ weight: 6, arbitrary: fc.uint8Array({ minLength: 8, maxLength: 8 }) }, { weight: 1, arbitrary: bytesN(0, 7, 8, 16) }),
@@ -325,12 +329,12 @@ const arbRefSpan = fc.record(
     attributes: arbRefAttrs,
     droppedAttributesCount: arbUint32,
     events: fc.array(
-      fc.record({ timeUnixNano: arbUint64.map(String), name: arbRefText, attributes: arbRefAttrs, droppedAttributesCount: arbUint32 }, { requiredKeys: [] }),
+      rec({ timeUnixNano: arbUint64.map(String), name: arbRefText, attributes: arbRefAttrs, droppedAttributesCount: arbUint32 }, { requiredKeys: [] }),
       { maxLength: 2 },
     ),
     droppedEventsCount: arbUint32,
     links: fc.array(
-      fc.record(
+      rec(
         {
           traceId: bytesN(0, 16),
           spanId: bytesN(0, 8, 3),
@@ -344,22 +348,22 @@ const arbRefSpan = fc.record(
       { maxLength: 2 },
     ),
     droppedLinksCount: arbUint32,
-    status: fc.record({ code: fc.integer({ min: 0, max: 3 }), message: arbRefText }, { requiredKeys: [] }),
+    status: rec({ code: fc.integer({ min: 0, max: 3 }), message: arbRefText }, { requiredKeys: [] }),
   },
   { requiredKeys: ['traceId', 'spanId'] },
 );
 
 /** ExportTraceServiceRequest objects for referenceEncode. */
-export const arbRefRequest: fc.Arbitrary<object> = fc.record({
+export const arbRefRequest: fc.Arbitrary<object> = rec({
   resourceSpans: fc.array(
-    fc.record(
+    rec(
       {
-        resource: fc.record({ attributes: arbRefAttrs, droppedAttributesCount: arbUint32 }, { requiredKeys: [] }),
+        resource: rec({ attributes: arbRefAttrs, droppedAttributesCount: arbUint32 }, { requiredKeys: [] }),
         schemaUrl: arbRefText,
         scopeSpans: fc.array(
-          fc.record(
+          rec(
             {
-              scope: fc.record({ name: arbRefText, version: arbRefText, attributes: arbRefAttrs, droppedAttributesCount: arbUint32 }, { requiredKeys: [] }),
+              scope: rec({ name: arbRefText, version: arbRefText, attributes: arbRefAttrs, droppedAttributesCount: arbUint32 }, { requiredKeys: [] }),
               schemaUrl: arbRefText,
               spans: fc.array(arbRefSpan, { maxLength: 4 }),
             },
