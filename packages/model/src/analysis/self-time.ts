@@ -1,0 +1,242 @@
+// Self time: the part of a span during which none of its children ran.
+//
+//   time      0    5    10   15   20   25   30   35
+//   span      |=============================|          0-30
+//   child a      |======|                              3-10
+//   child b           |========|                       8-17, overlaps a
+//   child c                               |======|     28-35, outlives the span
+//   union        |-------------|          |-|          3-17 + 28-30 (clipped) = 16
+//   self      |--|             |----------|            30 - 16 = 14
+//
+// Bottlenecks are spans whose self time exceeds 10% of the trace; the
+// service breakdown sums self time per service, so a parent never counts the
+// time its children account for. Parallel work counts once per span (like CPU
+// time); `wallTime` instead splits each instant evenly between the spans
+// doing their own work at that instant, and so sums exactly to the covered
+// time of the trace (the union of all spans).
+
+import type { Span } from '../span.js';
+import type { Nanos } from '../units.js';
+import type { TraceIndex } from './trace-index.js';
+import { buildIndex } from './trace-index.js';
+
+export interface Bottleneck {
+  spanId: string;
+  service: string;
+  operation: string;
+  selfTimeNanos: Nanos;
+  /** self time as a percentage of the trace duration, two decimals */
+  percentage: number;
+}
+
+export interface SelfTimeResult {
+  /** self time per span id */
+  selfTimes: Record<string, Nanos>;
+  /** spans with self time above `threshold` of the trace duration, largest first */
+  bottlenecks: Bottleneck[];
+  /** self time per service */
+  serviceBreakdown: Record<string, Nanos>;
+  /** covered time per service, concurrency split evenly; sums to coveredTimeNanos */
+  wallTime: Record<string, Nanos>;
+  /** from the earliest start to the latest end */
+  totalDurationNanos: Nanos;
+  /** the union of all span intervals: the trace duration minus its gaps */
+  coveredTimeNanos: Nanos;
+}
+
+export interface SelfTimeOptions {
+  /** fraction of the trace duration a span's self time must exceed to be a bottleneck; default 0.1 */
+  threshold?: number;
+}
+
+export function selfTimes(spans: readonly Span[], opts: SelfTimeOptions = {}): SelfTimeResult {
+  return selfTimesOnIndex(buildIndex(spans), opts);
+}
+
+export function selfTimesOnIndex(ix: TraceIndex, { threshold = 0.1 }: SelfTimeOptions = {}): SelfTimeResult {
+  const { n, spans, start, end, childOffset, children } = ix;
+  const self = new Float64Array(n);
+  // Self intervals of every span, gathered for the wall-time split.
+  let ivStart = new Float64Array(n + 16);
+  let ivEnd = new Float64Array(n + 16);
+  let ivSpan = new Int32Array(n + 16);
+  let iv = 0;
+  const pushInterval = (i: number, s: number, e: number) => {
+    if (iv === ivStart.length) {
+      ivStart = grow(ivStart);
+      ivEnd = grow(ivEnd);
+      const t = new Int32Array(ivSpan.length * 2);
+      t.set(ivSpan);
+      ivSpan = t;
+    }
+    ivStart[iv] = s;
+    ivEnd[iv] = e;
+    ivSpan[iv++] = i;
+  };
+  let minStart = Infinity;
+  let maxEnd = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const s = start[i]!;
+    const e = end[i]!;
+    if (s < minStart) minStart = s;
+    if (e > maxEnd) maxEnd = e;
+    // Children come ordered by start, so their clipped union is one sweep.
+    let cursor = s; // everything before cursor is accounted for
+    let own = 0;
+    for (let k = childOffset[i]!; k < childOffset[i + 1]!; k++) {
+      const c = children[k]!;
+      const a = Math.max(start[c]!, s);
+      const b = Math.min(end[c]!, e);
+      if (b <= cursor || b <= a) continue;
+      if (a > cursor) {
+        own += a - cursor;
+        pushInterval(i, cursor, a);
+      }
+      cursor = b;
+      if (cursor >= e) break;
+    }
+    if (e > cursor) {
+      own += e - cursor;
+      pushInterval(i, cursor, e);
+    }
+    self[i] = own;
+  }
+
+  const total = n === 0 ? 0 : maxEnd - minStart;
+  const selfById: Record<string, Nanos> = {};
+  const breakdown = new Map<string, number>();
+  const bottlenecks: Bottleneck[] = [];
+  for (let i = 0; i < n; i++) {
+    const span = spans[i]!;
+    const st = self[i]! as Nanos;
+    selfById[span.spanId] = st;
+    breakdown.set(span.service, (breakdown.get(span.service) ?? 0) + st);
+    if (total > 0 && st / total > threshold) {
+      bottlenecks.push({
+        spanId: span.spanId,
+        service: span.service,
+        operation: span.name,
+        selfTimeNanos: st,
+        percentage: Math.round((st / total) * 10000) / 100,
+      });
+    }
+  }
+  bottlenecks.sort((a, b) => b.selfTimeNanos - a.selfTimeNanos || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
+  const { covered, perSpan } = splitConcurrent(ivStart.subarray(0, iv), ivEnd.subarray(0, iv));
+  const wallRaw = new Map<string, number>();
+  for (let k = 0; k < iv; k++) {
+    const svc = spans[ivSpan[k]!]!.service;
+    wallRaw.set(svc, (wallRaw.get(svc) ?? 0) + perSpan[k]!);
+  }
+  return {
+    selfTimes: selfById,
+    bottlenecks,
+    serviceBreakdown: Object.fromEntries(breakdown) as Record<string, Nanos>,
+    wallTime: roundToTotal(wallRaw, covered),
+    totalDurationNanos: total as Nanos,
+    coveredTimeNanos: covered as Nanos,
+  };
+}
+
+/**
+ * Splits time among intervals: during an instant covered by k intervals each
+ * gets 1/k. With G(t) = ∫ 1/k, an interval [a, b) gets G(b) - G(a): one sweep
+ * over the starts and ends in time order (radix-sorted: no comparisons).
+ */
+function splitConcurrent(s: Float64Array, e: Float64Array): { covered: number; perSpan: Float64Array } {
+  const m = s.length;
+  const byStart = radixOrder(s);
+  const byEnd = radixOrder(e);
+  const share = new Float64Array(m);
+  let covered = 0;
+  let acc = 0;
+  let active = 0;
+  let prev = 0;
+  let i = 0;
+  let j = 0;
+  while (j < m) {
+    const ts = i < m ? s[byStart[i]!]! : Infinity;
+    const te = e[byEnd[j]!]!;
+    const t = ts < te ? ts : te;
+    if (active > 0) {
+      covered += t - prev;
+      acc += (t - prev) / active;
+    }
+    prev = t;
+    for (; i < m && s[byStart[i]!] === t; i++, active++) share[byStart[i]!] = -acc;
+    for (; j < m && e[byEnd[j]!] === t; j++, active--) share[byEnd[j]!]! += acc;
+  }
+  return { covered, perSpan: share };
+}
+
+/**
+ * Indices of `keys` (integers spanning less than 2^53) in ascending key order,
+ * stable: LSD radix sort on 16-bit digits of the offset from the smallest key,
+ * so a trace of seconds (~2^34 ns) takes three linear passes.
+ */
+function radixOrder(keys: Float64Array): Int32Array {
+  const m = keys.length;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let k = 0; k < m; k++) {
+    const v = keys[k]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  // Split each offset into 32-bit halves once; digits are then bit operations.
+  const low = new Uint32Array(m);
+  const high = new Uint32Array(m);
+  for (let k = 0; k < m; k++) {
+    const v = keys[k]! - lo;
+    const h = Math.floor(v / 4294967296);
+    high[k] = h;
+    low[k] = v - h * 4294967296;
+  }
+  let order = new Int32Array(m);
+  for (let k = 0; k < m; k++) order[k] = k;
+  let spare = new Int32Array(m);
+  const count = new Int32Array(65536);
+  const range = hi - lo;
+  for (let pass = 0; pass < 4 && m > 1 && range >= 2 ** (16 * pass); pass++) {
+    const half = pass < 2 ? low : high;
+    const shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let k = 0; k < m; k++) count[(half[k]! >>> shift) & 0xffff]!++;
+    for (let d = 0, sum = 0; d < 65536; d++) {
+      const c = count[d]!;
+      count[d] = sum;
+      sum += c;
+    }
+    for (let k = 0; k < m; k++) {
+      const x = order[k]!;
+      spare[count[(half[x]! >>> shift) & 0xffff]!++] = x;
+    }
+    [order, spare] = [spare, order];
+  }
+  return order;
+}
+
+/** Rounds shares to whole nanoseconds summing exactly to `total` (largest remainder). */
+function roundToTotal(shares: Map<string, number>, total: number): Record<string, Nanos> {
+  const entries = [...shares].map(([k, v]) => ({ k, floor: Math.floor(v), rest: v - Math.floor(v) }));
+  let left = total - entries.reduce((sum, x) => sum + x.floor, 0);
+  entries.sort((a, b) => b.rest - a.rest || (a.k < b.k ? -1 : 1));
+  const out: Record<string, Nanos> = {};
+  for (const x of entries) {
+    let v = x.floor;
+    if (left > 0) (v++, left--);
+    out[x.k] = v as Nanos;
+  }
+  // Float drift (far below a nanosecond per share) can leave a remainder: the largest share absorbs it.
+  if (left !== 0 && entries.length) {
+    const big = entries.reduce((a, b) => (out[a.k]! >= out[b.k]! ? a : b));
+    out[big.k] = (out[big.k]! + left) as Nanos;
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1))) as Record<string, Nanos>;
+}
+
+function grow(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const t = new Float64Array(a.length * 2);
+  t.set(a);
+  return t;
+}
