@@ -14,9 +14,9 @@ import { MAX_ANY_VALUE_DEPTH } from './decode-proto.js';
  * ExportTraceServiceResponse: `partial_success` only when something was
  * rejected or there is a message to pass on, else the empty message.
  */
-export function encodeExportResponseProto(rejectedSpans: number, errorMessage: string): Uint8Array {
+export function encodeExportResponseProto(rejectedSpans: number, errorMessage: string): Uint8Array<ArrayBuffer> {
   const rejected = Number.isSafeInteger(rejectedSpans) && rejectedSpans > 0 ? rejectedSpans : 0;
-  if (rejected === 0 && errorMessage === '') return new Uint8Array(0);
+  if (rejected === 0 && errorMessage === '') return Buffer.alloc(0);
   begin();
   tag(10); // 1 partial_success
   const at = beginLen(1);
@@ -46,7 +46,7 @@ export function exportResponseJson(rejectedSpans: number, errorMessage: string):
  * (by identity, in order of first appearance), so that decoding the result
  * gives back equal spans with the same sharing.
  */
-export function encodeTraceRequestProto(spans: readonly Span[]): Uint8Array {
+export function encodeTraceRequestProto(spans: readonly Span[]): Uint8Array<ArrayBuffer> {
   // resource -> scope -> spans, in first-seen order (Maps keep insertion order).
   const groups = new Map<Resource, Map<InstrumentationScope, Span[]>>();
   let lastResource: Resource | undefined;
@@ -107,8 +107,9 @@ function begin(): void {
   p = 0;
 }
 
-function finish(): Uint8Array {
-  const result = new Uint8Array(p);
+/** A Buffer (what Node APIs such as grpc-js want) of its own, exactly as long as the message. */
+function finish(): Uint8Array<ArrayBuffer> {
+  const result = Buffer.allocUnsafeSlow(p);
   out.copy(result, 0, 0, p);
   if (out.length <= SCRATCH_KEEP) scratch = out;
   out = scratch;

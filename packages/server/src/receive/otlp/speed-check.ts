@@ -3,6 +3,7 @@
 //   node packages/server/dist/receive/otlp/speed-check.js [seconds-per-round=1] [rounds=5]
 
 import { Buffer } from 'node:buffer';
+import { pathToFileURL } from 'node:url';
 import type { KeyValue, Resource, Span, InstrumentationScope } from '@ariadne/model';
 import { decodeTraceRequestProto } from './decode-proto.js';
 import { decodeTraceRequestJson } from './decode-json.js';
@@ -158,4 +159,4 @@ function referenceJson(payload: Uint8Array): unknown {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
