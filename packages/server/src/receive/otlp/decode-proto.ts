@@ -119,10 +119,11 @@ for (let i = 0; i < 256; i++) {
 }
 
 const EMPTY = Buffer.alloc(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer, 0, 0);
 
 // ---- decoder state (valid during one decodeTraceRequestProto call) ----
 let buf: Buffer = EMPTY;
-let view: DataView<ArrayBufferLike> = new DataView(EMPTY.buffer, 0, 0);
+let view: DataView<ArrayBufferLike> = EMPTY_VIEW;
 let pos = 0;
 /** Halves of the last varint64() read. */
 let lo = 0;
@@ -154,7 +155,7 @@ export function decodeTraceRequestProto(input: Uint8Array): DecodeOutcome {
   } finally {
     // Keep neither the caller's bytes nor the result alive.
     buf = EMPTY;
-    view = new DataView(EMPTY.buffer, 0, 0);
+    view = EMPTY_VIEW;
     spans = [];
   }
 }
