@@ -7,7 +7,7 @@
 // Raceway's `raceway-clock` header has the same layout and is read too (and
 // written when `raceway: true`, for Raceway services downstream).
 
-import { trace, isSpanContextValid, type Context, type TextMapGetter, type TextMapPropagator, type TextMapSetter } from '@opentelemetry/api';
+import { context, trace, isSpanContextValid, type Context, type TextMapGetter, type TextMapPropagator, type TextMapSetter } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { requestTasks, taskOf, validEntries, withNewTask, type ClockEntries } from './clock.js';
 
@@ -78,6 +78,19 @@ export class AriadneClockPropagator implements TextMapPropagator {
   fields(): string[] {
     return this.raceway ? [ARIADNE_CLOCK_HEADER, RACEWAY_CLOCK_HEADER] : [ARIADNE_CLOCK_HEADER];
   }
+}
+
+/**
+ * Merges a clock that came back (an `ariadne-clock` / `raceway-clock` value on
+ * a reply) into the current task, so what follows happens after the remote
+ * work. The http and fetch instrumentations do this for you. Returns false
+ * (and changes nothing) when the value is malformed.
+ */
+export function mergeClock(value: string | undefined, ctx: Context = context.active()): boolean {
+  const p = decodeClockHeader(value);
+  if (p === undefined) return false;
+  taskOf(ctx).merge(p.clock);
+  return true;
 }
 
 export function encodeClockHeader(payload: ClockPayload): string {

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultTextMapGetter, defaultTextMapSetter, propagation, ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import { CompositePropagator, suppressTracing, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { ARIADNE_CLOCK_HEADER, AriadneClockPropagator, decodeClockHeader, encodeClockHeader, RACEWAY_CLOCK_HEADER } from './clock-propagator.js';
+import { ARIADNE_CLOCK_HEADER, AriadneClockPropagator, decodeClockHeader, encodeClockHeader, mergeClock, RACEWAY_CLOCK_HEADER } from './clock-propagator.js';
 import { CLOCK_KEY, clockLeq, happenedBefore, MAX_CLOCK_COMPONENTS, parseClock, Task, taskOf, type ClockEntries } from './clock.js';
 
 const clockProp = new AriadneClockPropagator();
@@ -150,6 +150,14 @@ describe('AriadneClockPropagator', () => {
     const job = clockProp.extract(worker, {}, defaultTextMapGetter);
     assert.ok(clockLeq(before, taskOf(job).entries()));
     assert.notEqual(taskOf(job), taskOf(worker));
+  });
+
+  test('mergeClock folds a reply’s clock into the current task', () => {
+    const ctx = ROOT_CONTEXT.setValue(CLOCK_KEY, new Task({ service: 's', instance: 'i' }));
+    assert.equal(mergeClock(encodeClockHeader({ clock: [['remote#1/0:1', 5]] }), ctx), true);
+    assert.equal(taskOf(ctx).get('remote#1/0:1'), 5);
+    assert.equal(mergeClock('garbage', ctx), false);
+    assert.equal(mergeClock(undefined, ctx), false);
   });
 
   test('composes with W3C trace context and baggage', () => {

@@ -19,6 +19,7 @@ export {
   RACEWAY_CLOCK_HEADER,
   decodeClockHeader,
   encodeClockHeader,
+  mergeClock,
 } from './clock-propagator.js';
 export type { AriadneClockPropagatorOptions, ClockPayload } from './clock-propagator.js';
 

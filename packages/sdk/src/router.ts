@@ -10,7 +10,8 @@ import { getDefaultIdentity, identityOf, type ServiceIdentity } from './identity
 
 export class ServiceRouter implements TracerProvider {
   private readonly providers = new Map<ServiceIdentity, TracerProvider>();
-  private single: TracerProvider | undefined;
+  /** The only service's provider, while there is exactly one. */
+  single: TracerProvider | undefined;
   private readonly tracers = new Map<string, RoutedTracer>();
 
   add(identity: ServiceIdentity, provider: TracerProvider): void {

@@ -16,6 +16,7 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
+import { ServiceRouter } from './router.js';
 import { argsToJson, captureConfig, parameterNames, toJson } from './serialize.js';
 import { SDK_NAME, SDK_VERSION } from './version.js';
 
@@ -49,10 +50,14 @@ interface Plan {
 let cachedProvider: TracerProvider | undefined;
 let cachedTracer: Tracer | undefined;
 
-/** The global tracer, re-resolved only when the global provider changes. */
+/**
+ * The global tracer, re-resolved only when the global provider changes. With
+ * one service behind init()'s router, its own provider's tracer directly.
+ */
 function globalTracer(): Tracer {
   const proxy = trace.getTracerProvider() as ProxyTracerProvider;
-  const provider = typeof proxy.getDelegate === 'function' ? proxy.getDelegate() : proxy;
+  let provider = typeof proxy.getDelegate === 'function' ? proxy.getDelegate() : proxy;
+  if (provider instanceof ServiceRouter) provider = provider.single ?? provider;
   if (provider !== cachedProvider || cachedTracer === undefined) {
     cachedProvider = provider;
     cachedTracer = provider.getTracer(SDK_NAME, SDK_VERSION);
@@ -71,9 +76,9 @@ function planOf(fn: Function, o: TracedOptions): Plan {
   };
 }
 
-function spanOptions(o: TracedOptions, fnName: string, namespace: string | undefined): SpanOptions {
+function spanOptions(o: TracedOptions, fnName: string): SpanOptions {
+  // (The class is in the span name; a second attribute would cost every call.)
   const attributes: Attributes = { 'code.function': fnName };
-  if (namespace) attributes['code.namespace'] = namespace;
   if (o.attributes) Object.assign(attributes, o.attributes);
   return { kind: o.kind ?? SpanKind.INTERNAL, attributes };
 }
@@ -140,7 +145,7 @@ function wrapFunction<F extends Function>(fn: F, o: TracedOptions): F {
   const p = planOf(fn, o);
   const fnName = fn.name || 'anonymous';
   const name = o.name ?? fnName;
-  const opts = spanOptions(o, fnName, undefined);
+  const opts = spanOptions(o, fnName);
   const wrapper = function (this: unknown, ...args: unknown[]): unknown {
     return run(p, name, opts, fn, this, args);
   };
@@ -160,10 +165,10 @@ function decorate<This, Args extends unknown[], R>(
   const p = planOf(target, o);
   const method = typeof ctx.name === 'symbol' ? (ctx.name.description ?? 'symbol') : ctx.name;
   const isStatic = ctx.static;
-  // Name and attributes depend on the runtime class (subclasses show their own
-  // name); computed once per class.
+  // The name depends on the runtime class (subclasses show their own name);
+  // computed once per class.
   let lastOwner: unknown = undefined;
-  let last: { name: string; opts: SpanOptions } = { name: o.name ?? method, opts: spanOptions(o, method, undefined) };
+  let last: { name: string; opts: SpanOptions } = { name: o.name ?? method, opts: spanOptions(o, method) };
   const perOwner = new WeakMap<object, { name: string; opts: SpanOptions }>();
   return function (this: This, ...args: Args): R {
     const owner = isStatic ? (this as unknown) : (this as { constructor?: unknown } | null | undefined)?.constructor;
@@ -171,7 +176,7 @@ function decorate<This, Args extends unknown[], R>(
       let entry = perOwner.get(owner);
       if (entry === undefined) {
         const cls = owner.name || undefined;
-        entry = { name: o.name ?? (cls ? `${cls}.${method}` : method), opts: spanOptions(o, method, cls) };
+        entry = { name: o.name ?? (cls ? `${cls}.${method}` : method), opts: spanOptions(o, method) };
         perOwner.set(owner, entry);
       }
       lastOwner = owner;

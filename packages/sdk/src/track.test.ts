@@ -115,7 +115,7 @@ describe('state events', () => {
     } finally {
       track.configure({ captureLocation: false });
     }
-    for (const e of events()) assert.match(String(attrs(e)['ariadne.location']), /track\.test\.js:\d+$/);
+    for (const e of events()) assert.match(String(attrs(e)['ariadne.location']), /track\.test\.[jt]s:\d+$/);
   });
 });
 

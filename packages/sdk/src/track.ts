@@ -6,6 +6,7 @@
 // An event with no recording span to land on still ticks the clock (so order
 // stays right) but is dropped and counted in `track.stats().dropped`.
 
+import { findSourceMap } from 'node:module';
 import { context, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { CLOCK_KEY, taskOf, type ClockEntries, type Task } from './clock.js';
 import { identityOf } from './identity.js';
@@ -52,21 +53,53 @@ function activeRecordingSpan(): { span: Span | undefined; task: Task } {
   return { span, task };
 }
 
+const displayPaths = new Map<string, string>();
+
+/** `file:///app/src/x.js` → `src/x.js` (relative to the working directory when under it). */
+function displayPath(file: string): string {
+  let shown = displayPaths.get(file);
+  if (shown === undefined) {
+    shown = file.startsWith('file://') ? decodeURIComponent(file.slice('file://'.length)) : file;
+    const cwd = process.cwd() + '/';
+    if (shown.startsWith(cwd)) shown = shown.slice(cwd.length);
+    if (displayPaths.size < 10_000) displayPaths.set(file, shown);
+  }
+  return shown;
+}
+
+const rawCallSites = (_: Error, callSites: NodeJS.CallSite[]): NodeJS.CallSite[] => callSites;
+
+/**
+ * `file:line` of the caller of `boundary`. Asks V8 for structured call sites
+ * rather than the formatted stack (formatting is most of the cost), and maps
+ * through source maps when Node has them on (--enable-source-maps).
+ */
 function location(boundary: Function): string | undefined {
-  const holder: { stack?: string } = {};
+  const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 1;
-  Error.captureStackTrace(holder, boundary);
-  Error.stackTraceLimit = limit;
-  const line = holder.stack?.split('\n')[1];
-  if (line === undefined) return undefined;
-  const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?\s*$/.exec(line);
-  if (m === null) return undefined;
-  let file = m[1];
-  if (file.startsWith('file://')) file = decodeURIComponent(file.slice('file://'.length));
-  const cwd = process.cwd() + '/';
-  if (file.startsWith(cwd)) file = file.slice(cwd.length);
-  return `${file}:${m[2]}`;
+  const holder: { stack?: unknown } = {};
+  try {
+    Error.prepareStackTrace = rawCallSites;
+    Error.stackTraceLimit = 1;
+    Error.captureStackTrace(holder, boundary);
+    const site = (holder.stack as NodeJS.CallSite[] | undefined)?.[0];
+    let file = site?.getFileName() ?? site?.getScriptNameOrSourceURL();
+    let line = site?.getLineNumber() ?? null;
+    if (file === undefined || file === null || line === null) return undefined;
+    if (process.sourceMapsEnabled) {
+      const entry = findSourceMap(file)?.findEntry(line - 1, (site?.getColumnNumber() ?? 1) - 1);
+      if (entry !== undefined && 'originalSource' in entry) {
+        file = entry.originalSource;
+        line = entry.originalLine + 1;
+      }
+    }
+    return `${displayPath(file)}:${line}`;
+  } catch {
+    return undefined;
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
 }
 
 function emitState(variable: string, access: Access, old: unknown, hasOld: boolean, value: unknown, hasNew: boolean, loc: string | undefined, boundary: Function): void {
@@ -146,6 +179,8 @@ export interface WithLockOptions {
   exclusive?: boolean;
 }
 
+const MAX_UNJOINED_CHILDREN = 1024;
+
 /** Tail of each in-process lock's queue; removed when the queue drains, so dynamic ids don't leak. */
 const lockTails = new Map<string, Promise<void>>();
 
@@ -183,7 +218,10 @@ function spawn<T>(taskId: string, fn?: () => T): T | void {
   const ctx = context.active();
   const parent = taskOf(ctx);
   const child = parent.fork(identityOf(ctx));
-  (parent.spawned ??= new Map()).set(taskId, child);
+  const spawned = (parent.spawned ??= new Map());
+  // Children nobody awaits must not pile up on a long-lived task.
+  if (spawned.size >= MAX_UNJOINED_CHILDREN) spawned.delete(spawned.keys().next().value!);
+  spawned.set(taskId, child);
   return context.with(ctx.setValue(CLOCK_KEY, child), fn);
 }
 
