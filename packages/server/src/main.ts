@@ -1,7 +1,7 @@
 // The one place that wires receivers, pipeline, WAL, store and query APIs
 // into a running server.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
@@ -31,6 +31,7 @@ type Env = { Bindings: HttpBindings };
 
 export async function startAriadne(config: ServerConfig, log: (msg: string) => void = () => {}): Promise<Ariadne> {
   mkdirSync(config.dataDir, { recursive: true });
+  const unlock = lockDataDir(config.dataDir);
   const metrics = createMetrics();
   if (config.storage !== 'embedded') throw new Error(`storage '${config.storage}' is not available yet; use --storage embedded`);
   const store = await EmbeddedStore.open({ dir: join(config.dataDir, 'store') });
@@ -109,6 +110,7 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
         await ingester.checkpoint().catch((e) => log(`final checkpoint failed: ${e}`));
         await wal.close();
         await store.close();
+        unlock();
       })();
       return closing;
     },
@@ -144,4 +146,35 @@ function apiKeyGuard(keys: string[], metrics: Metrics) {
     }
     return next();
   };
+}
+
+/**
+ * One server per data directory: a second one would interleave WAL writes.
+ * A pid file whose process is gone (after kill -9) is taken over.
+ */
+function lockDataDir(dir: string): () => void {
+  const file = join(dir, 'ariadne.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (pid && pid !== process.pid && processAlive(pid)) {
+        throw new Error(`data directory ${dir} is in use by process ${pid} (remove ${file} if that is wrong)`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`cannot lock data directory ${dir}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

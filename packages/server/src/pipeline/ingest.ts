@@ -51,11 +51,13 @@ export class Ingester {
         await this.store.write(decoded);
       }
     });
-    this.metrics.walCorruptRecords.set(stats.corruptRecords);
+    // open() repairs a torn tail before replay; its count is in the WAL's own stats.
+    const corruptRecords = Math.max(stats.corruptRecords, this.wal.stats().corruptRecords);
+    this.metrics.walCorruptRecords.set(corruptRecords);
     this.ready = true;
     this.timer = setInterval(() => void this.checkpoint().catch((e) => this.opts.log?.(`checkpoint failed: ${e}`)), this.opts.checkpointIntervalMs);
     this.timer.unref();
-    return { records: stats.records, spans, corruptRecords: stats.corruptRecords };
+    return { records: stats.records, spans, corruptRecords };
   }
 
   /**

@@ -154,7 +154,7 @@ describe('OTLP/HTTP bad input', () => {
       const headers: Record<string, string> = { 'content-type': c.contentType };
       if (c.encoding) headers['content-encoding'] = c.encoding;
       const body = c.body();
-      const res = await fetch(`${server.otlpHttpUrl}/v1/traces`, { method: 'POST', headers, body });
+      const res = await fetch(`${server.otlpHttpUrl}/v1/traces`, { method: 'POST', headers, body: body as BodyInit });
       assert.equal(res.status, c.status, `status for '${c.name}'`);
       const raw = Buffer.from(await res.arrayBuffer());
       const isProto = c.contentType === 'application/x-protobuf';

@@ -114,8 +114,9 @@ async function emit(exporter: SpanExporter, service: string): Promise<ReadableSp
     root.end();
   });
   await provider.forceFlush();
+  const finished = [...memory.getFinishedSpans()];
   await provider.shutdown();
-  return memory.getFinishedSpans();
+  return finished;
 }
 
 describe('OTLP from the real OpenTelemetry exporters', () => {
