@@ -36,7 +36,7 @@ before(async () => {
 });
 after(() => new Promise<void>((r) => collector.close(() => r())));
 
-const ENV_KEYS = ['OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_PROPAGATORS'];
+const ENV_KEYS = ['OTEL_SDK_DISABLED', 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_PROPAGATORS'];
 
 /** Runs `fn` with exactly these OTEL_* variables set, then restores the environment. */
 async function withEnv(vars: Record<string, string>, fn: () => Promise<void>): Promise<void> {
@@ -211,6 +211,15 @@ describe('globals', () => {
       } finally {
         await sdk.shutdown();
       }
+    });
+  });
+
+  test('OTEL_SDK_DISABLED=true: nothing recorded or installed', async () => {
+    await withEnv({ OTEL_SDK_DISABLED: 'true' }, async () => {
+      const sdk = init({ serviceName: 'off', endpoint: collectorUrl });
+      assert.equal(sdk.tracer.startSpan('x').isRecording(), false);
+      assert.equal(propagation.fields().length, 0);
+      await sdk.shutdown();
     });
   });
 

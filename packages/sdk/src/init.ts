@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { context, diag, propagation, trace, type Attributes, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { getNumberFromEnv, getStringFromEnv, getStringListFromEnv } from '@opentelemetry/core';
+import { getBooleanFromEnv, getNumberFromEnv, getStringListFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation, type HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
@@ -20,6 +20,7 @@ import { IORedisInstrumentation, type IORedisInstrumentationConfig } from '@open
 import { UndiciInstrumentation, type UndiciInstrumentationConfig } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import {
+  AlwaysOffSampler,
   BatchSpanProcessor,
   NodeTracerProvider,
   SimpleSpanProcessor,
@@ -149,7 +150,7 @@ function setupGlobals(options: InitOptions): Globals {
   const ownsPropagation = propagation.setGlobalPropagator(propagator);
   const ownsTrace = trace.setGlobalTracerProvider(router);
   if (!ownsTrace || !ownsPropagation || !ownsContext) {
-    diag.warn('@ariadne/sdk: another OpenTelemetry SDK is already registered; init() keeps it and uses its own tracer only for sdk.tracer');
+    diag.warn('@ariadne/sdk: another OpenTelemetry SDK is already registered; init() leaves it in place, so only sdk.tracer records to Ariadne');
   }
   return { router, contextManager, instrumentations: new Map(), responseClock: options.responseClock ?? true, ownsTrace, ownsPropagation, ownsContext };
 }
@@ -230,6 +231,7 @@ function enableInstrumentations(g: Globals, wanted: InstrumentationOptions | und
  * "Several services in one process").
  */
 export function init(options: InitOptions = {}): AriadneSdk {
+  if (getBooleanFromEnv('OTEL_SDK_DISABLED')) return disabled(options);
   if (options.capture) configureCapture(options.capture);
   if (options.captureLocation !== undefined) track.configure({ captureLocation: options.captureLocation });
 
@@ -280,6 +282,20 @@ export function init(options: InitOptions = {}): AriadneSdk {
       })();
       return stopped;
     },
+  };
+}
+
+/** OTEL_SDK_DISABLED=true: same surface, nothing recorded, installed or sent. */
+function disabled(options: InitOptions): AriadneSdk {
+  const provider = new NodeTracerProvider({ sampler: new AlwaysOffSampler() });
+  return {
+    tracer: provider.getTracer(SDK_NAME, SDK_VERSION),
+    provider,
+    serviceName: options.serviceName ?? 'unknown_service:node',
+    instanceId: options.instanceId ?? '',
+    run: (fn) => fn(),
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => provider.shutdown(),
   };
 }
 

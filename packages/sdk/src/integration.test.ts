@@ -279,6 +279,20 @@ describe('against a real Ariadne server', () => {
       const own = String(e.clock[e.clock.length - 1][0]);
       assert.ok(own.startsWith(`${e.span.service}#`), `own component ${own} names the service`);
     }
+    // Within each task (thread.id) the clocks grow strictly, in the order the events happened.
+    const byThread = new Map<string, typeof evs>();
+    for (const e of evs) {
+      const key = `${e.span.service}/${String(attr(e.event, 'thread.id'))}`;
+      byThread.set(key, [...(byThread.get(key) ?? []), e]);
+    }
+    for (const [thread, list] of byThread) {
+      const own = list[0].clock[list[0].clock.length - 1][0];
+      const ordered = [...list].sort((x, y) => new Map(x.clock).get(own)! - new Map(y.clock).get(own)!);
+      for (let i = 1; i < ordered.length; i++) {
+        assert.ok(happenedBefore(ordered[i - 1].clock, ordered[i].clock), `${thread}: event ${i}`);
+        assert.ok(BigInt(ordered[i - 1].event.timeUnixNano) <= BigInt(ordered[i].event.timeUnixNano), `${thread}: time order ${i}`);
+      }
+    }
     assert.notEqual(attr(invWrite.event, 'thread.id'), attr(cart.event, 'thread.id'));
     assert.equal(attr(invRead.event, 'thread.id'), attr(invWrite.event, 'thread.id'), 'one request, one task');
   });

@@ -251,7 +251,7 @@ function awaitTask<T>(taskId: string, promise?: PromiseLike<T>): Promise<T> | vo
 }
 
 /**
- * Causal tracking. All calls are no-throw and record on the active span.
+ * Causal tracking. Recording never throws; events land on the active span.
  *
  *     track.read('cart.total', total)
  *     track.write('cart.total', total, total + price)
