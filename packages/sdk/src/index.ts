@@ -10,7 +10,7 @@ export type { TracedDecorator, TracedOptions } from './traced.js';
 export { track, EVENT_ASYNC, EVENT_LOCK, EVENT_STATE } from './track.js';
 export type { Access, AsyncOp, LockHandle, LockOp, StateChange, TrackOptions, WithLockOptions } from './track.js';
 
-export { inject, extract, createPropagator } from './propagation.js';
+export { inject, extract, withExtracted, createPropagator } from './propagation.js';
 export type { PropagatorName, PropagatorOptions } from './propagation.js';
 
 export {

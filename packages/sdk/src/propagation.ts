@@ -6,6 +6,7 @@ import { context, propagation, type Context, type TextMapPropagator } from '@ope
 import { CompositePropagator, W3CBaggagePropagator } from '@opentelemetry/core';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { AriadneClockPropagator } from './clock-propagator.js';
+import { CLOCK_KEY, taskOf, type Task } from './clock.js';
 import { StrictW3CTraceContextPropagator } from './w3c.js';
 
 export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi' | 'none';
@@ -91,4 +92,30 @@ export function extract(carrier: Record<string, unknown> | undefined | null, ctx
       return undefined;
     },
   });
+}
+
+/**
+ * Runs `fn` in the context stored in `carrier` (a job's `trace` field) and,
+ * once it returns or its promise settles, joins the job's clock back into the
+ * current task. A consumer that awaits one job before taking the next thus
+ * orders its jobs (program order is real synchronization); with extract()
+ * alone, consecutive jobs would look concurrent.
+ */
+export function withExtracted<T>(carrier: Record<string, unknown> | undefined | null, fn: () => T, ctx: Context = context.active()): T {
+  const consumer = taskOf(ctx);
+  const inner = extract(carrier, ctx);
+  const job = inner.getValue(CLOCK_KEY) as Task | undefined;
+  const join = (): void => {
+    if (job !== undefined && job !== consumer) consumer.merge(job.entries());
+  };
+  let result: T;
+  try {
+    result = context.with(inner, fn);
+  } catch (err) {
+    join();
+    throw err;
+  }
+  if (result instanceof Promise) return result.finally(join) as T;
+  join();
+  return result;
 }

@@ -6,7 +6,7 @@ import { context, trace, type Attributes } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, type TimedEvent } from '@opentelemetry/sdk-trace-base';
 import { clockLeq, happenedBefore, parseClock, type ClockEntries } from './clock.js';
 import { init } from './init.js';
-import { extract, inject } from './propagation.js';
+import { extract, inject, withExtracted } from './propagation.js';
 import { REDACTED, TRUNCATION_MARK } from './serialize.js';
 import { track } from './track.js';
 
@@ -255,6 +255,25 @@ describe('async events and tasks', () => {
     assert.equal(consume.spanContext().traceId, job.trace.traceparent.split('-')[1]);
     assert.equal(consume.parentSpanContext?.spanId, job.trace.traceparent.split('-')[2]);
     assert.ok(happenedBefore(sent, clockOf(events()[0])), 'the consumer’s event happens after the producer’s');
+  });
+
+  test('withExtracted: a consumer that awaits each job orders its jobs; extract() alone does not', async () => {
+    const jobs = [1, 2].map((n) => inSpan(`produce-${n}`, () => ({ n, trace: inject() })));
+    exporter.reset();
+    const handle = (job: { n: number }) => inSpan(`consume-${job.n}`, async () => track.write('processed', job.n - 1, job.n));
+    await inSpan('worker-loop', async () => {
+      for (const job of jobs) await withExtracted(job.trace, () => handle(job));
+    });
+    // (Found by value: event times in different spans can be out of order by up to a millisecond.)
+    const processed = (n: number) => events().find((e) => attrs(e)['ariadne.variable'] === 'processed' && attrs(e)['ariadne.new_value'] === String(n))!;
+    const [a, b] = [processed(1), processed(2)];
+    assert.ok(happenedBefore(clockOf(a), clockOf(b)), 'sequential jobs are ordered');
+    exporter.reset();
+    await inSpan('worker-loop', async () => {
+      for (const job of jobs) await context.with(extract(job.trace), () => handle(job));
+    });
+    const [c, d] = [processed(1), processed(2)];
+    assert.ok(!happenedBefore(clockOf(c), clockOf(d)), 'without the join they look concurrent');
   });
 
   test('track.clock() and track.threadId() describe the current task', () => {

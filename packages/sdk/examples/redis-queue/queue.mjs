@@ -6,11 +6,11 @@
 // producer's.
 //
 //   producer span ──LPUSH {id, payload, enqueued_at, trace: inject()}──► redis list
-//   worker ◄──BRPOP── context.with(extract(job.trace)) ──► "<queue> process" span (child)
+//   worker ◄──BRPOP── withExtracted(job.trace, ...) ──► "<queue> process" span (child)
 
 import { randomUUID } from 'node:crypto';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { extract, inject, track } from '@ariadne/sdk';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { inject, track, withExtracted } from '@ariadne/sdk';
 
 const tracer = trace.getTracer('redis-queue-example');
 
@@ -77,7 +77,10 @@ export class JobQueue {
       'job.type': job.type,
       'job.wait_time_ms': Math.max(0, Date.now() - job.enqueued_at),
     };
-    return context.with(extract(job.trace), () =>
+    // withExtracted = context.with(extract(job.trace), ...) plus, when the job
+    // is done, its clock joined back into this worker: jobs worked one after
+    // another are then ordered by their clocks too.
+    return withExtracted(job.trace, () =>
       tracer.startActiveSpan(`${this.name} process`, { kind: SpanKind.CONSUMER, attributes }, async (span) => {
         try {
           return await handler(job);
