@@ -308,19 +308,19 @@ describe('against a real Ariadne server', () => {
     const workerClient = new Redis(redis!.url);
     const producerQueue = new JobQueue(producerClient, 'it-orders');
     const workerQueue = new JobQueue(workerClient, 'it-orders');
-    const done = new Promise<string>((resolve) => {
-      void back!.run(() =>
-        workerQueue.work(
-          async (job) => {
-            track.read('order', job.payload);
-            await sleep(2);
-            track.write('orders.processed', 0, 1);
-            resolve(job.id);
-          },
-          { pollSeconds: 1 },
-        ),
-      );
-    });
+    let resolveDone!: (id: string) => void;
+    const done = new Promise<string>((resolve) => (resolveDone = resolve));
+    const loop = back!.run(() =>
+      workerQueue.work(
+        async (job) => {
+          track.read('order', job.payload);
+          await sleep(2);
+          track.write('orders.processed', 0, 1);
+          resolveDone(job.id);
+        },
+        { pollSeconds: 0.2 },
+      ),
+    );
     let traceId = '';
     let jobId = '';
     try {
@@ -334,7 +334,7 @@ describe('against a real Ariadne server', () => {
       assert.equal(await done, jobId);
     } finally {
       workerQueue.stop();
-      await sleep(1100); // the worker's BRPOP times out and the loop ends
+      await loop; // returns once the pending BRPOP times out
       producerClient.disconnect();
       workerClient.disconnect();
     }
