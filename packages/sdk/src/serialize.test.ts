@@ -50,6 +50,12 @@ describe('toJson', () => {
     assert.equal(toJson({ toJSON: () => { throw new Error('x'); } }).text, '"[Unserializable]"');
   });
 
+  test('a hostile Proxy does not throw', () => {
+    const hostile = new Proxy({}, { ownKeys() { throw new Error('trap'); }, get() { throw new Error('trap'); } });
+    assert.equal(toJson(hostile).text, '"[Unserializable]"');
+    assert.equal(argsToJson([1, hostile], undefined).text, '"[Unserializable]"');
+  });
+
   test('truncation cuts at the limit, marks it, never splits a surrogate pair', () => {
     const j = toJson('😀'.repeat(100), 21);
     assert.equal(j.truncated, true);

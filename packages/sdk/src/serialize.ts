@@ -89,10 +89,17 @@ export function toJson(value: unknown, maxLength: number = config.maxLength): Js
     case 'undefined':
       return { text: 'null', truncated: false };
   }
-  const w = new Writer(maxLength);
-  w.value(value, 0);
-  return w.finish();
+  try {
+    const w = new Writer(maxLength);
+    w.value(value, 0);
+    return w.finish();
+  } catch {
+    // A hostile value (a Proxy whose traps throw...): capture must never break the call.
+    return UNSERIALIZABLE;
+  }
 }
+
+const UNSERIALIZABLE: JsonText = { text: '"[Unserializable]"', truncated: false };
 
 /**
  * JSON array of call arguments. `names` are the parameter names when known:
@@ -100,17 +107,21 @@ export function toJson(value: unknown, maxLength: number = config.maxLength): Js
  * redacted as a whole.
  */
 export function argsToJson(args: ArrayLike<unknown>, names: readonly (string | undefined)[] | undefined, maxLength: number = config.maxLength): JsonText {
-  const w = new Writer(maxLength);
-  w.raw('[');
-  for (let i = 0; i < args.length; i++) {
-    if (i > 0) w.raw(',');
-    if (w.full()) break;
-    const name = names?.[i];
-    if (name !== undefined && isSensitiveKey(name)) w.raw(JSON.stringify(REDACTED));
-    else w.value(args[i], 1);
+  try {
+    const w = new Writer(maxLength);
+    w.raw('[');
+    for (let i = 0; i < args.length; i++) {
+      if (i > 0) w.raw(',');
+      if (w.full()) break;
+      const name = names?.[i];
+      if (name !== undefined && isSensitiveKey(name)) w.raw(JSON.stringify(REDACTED));
+      else w.value(args[i], 1);
+    }
+    w.raw(']');
+    return w.finish();
+  } catch {
+    return UNSERIALIZABLE;
   }
-  w.raw(']');
-  return w.finish();
 }
 
 /** Cuts `text` to `max` UTF-16 units without splitting a surrogate pair. */
