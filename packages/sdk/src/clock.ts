@@ -46,6 +46,8 @@ export class Task {
   private readonly ownPrefix: string;
   /** Children started by spawn(taskId, fn), joined by await(taskId). */
   spawned: Map<string, Task> | undefined;
+  /** Time of this task's last causal event, [seconds, nanoseconds] (see track.ts, `keepOrder`). */
+  lastEventTime: [number, number] = [0, 0];
 
   constructor(readonly identity: ServiceIdentity) {
     this.thread = `${threadId}:${++taskSeq}`;

@@ -83,6 +83,26 @@ describe('state events', () => {
     );
   });
 
+  test('event times follow program order within a task, even across spans with skewed clocks', () => {
+    inSpan('outer', () => {
+      track.lock('L').acquire();
+      // A span whose clock runs early, as millisecond anchoring can make it (by up to 1 ms): its events get a time 5 ms ago.
+      const skewed = sdk.tracer.startSpan('skewed');
+      const addEvent = skewed.addEvent.bind(skewed);
+      const early: [number, number] = [Math.floor((Date.now() - 5) / 1000), ((Date.now() - 5) % 1000) * 1_000_000];
+      skewed.addEvent = (name: string, a?: Attributes) => addEvent(name, a, early);
+      context.with(trace.setSpan(context.active(), skewed), () => track.write('guarded', 0, 1));
+      skewed.end();
+      track.lock('L').release();
+    });
+    const [acquire, write, release] = ['acquire', 'write', 'release'].map((what) =>
+      events().find((e) => attrs(e)['ariadne.lock.op'] === what || attrs(e)['ariadne.access'] === what)!,
+    );
+    const ns = (e: TimedEvent) => BigInt(e.time[0]) * 1_000_000_000n + BigInt(e.time[1]);
+    assert.ok(ns(acquire) < ns(write), 'write after acquire');
+    assert.ok(ns(write) < ns(release), 'release after write');
+  });
+
   test('values are JSON, redacted for sensitive variables, truncated when long', () => {
     inSpan('work', () => {
       track.write('user', null, { name: 'ann', password: 'pw', roles: ['a'] });

@@ -53,6 +53,27 @@ function activeRecordingSpan(): { span: Span | undefined; task: Task } {
   return { span, task };
 }
 
+/**
+ * Keeps a task's event times in program order. OpenTelemetry JS anchors each
+ * span's clock to Date.now() (millisecond grain), so two events of one task in
+ * different spans can come out up to 1 ms out of order; analysers that walk a
+ * thread's events by time (lock sets!) would then see a release before the
+ * access it guarded. When the event just added is not later than the task's
+ * previous one, it is moved to 1 ns after it.
+ */
+function keepOrder(span: Span, task: Task): void {
+  const events = (span as { events?: Array<{ time: [number, number] }> }).events;
+  const e = events?.[events.length - 1];
+  if (e === undefined || !Array.isArray(e.time)) return;
+  const last = task.lastEventTime;
+  let t = e.time;
+  if (t[0] < last[0] || (t[0] === last[0] && t[1] <= last[1])) {
+    t = last[1] + 1 >= 1e9 ? [last[0] + 1, last[1] + 1 - 1e9] : [last[0], last[1] + 1];
+    e.time = t;
+  }
+  task.lastEventTime = t;
+}
+
 const displayPaths = new Map<string, string>();
 
 /** `file:///app/src/x.js` → `src/x.js` (relative to the working directory when under it). */
@@ -126,6 +147,7 @@ function emitState(variable: string, access: Access, old: unknown, hasOld: boole
   const where = loc ?? (settings.captureLocation ? location(boundary) : undefined);
   if (where !== undefined) attrs['ariadne.location'] = where;
   span.addEvent(EVENT_STATE, attrs);
+  keepOrder(span, task);
 }
 
 function emitLock(lockId: string, op: LockOp, type: string, boundary: Function): void {
@@ -143,6 +165,7 @@ function emitLock(lockId: string, op: LockOp, type: string, boundary: Function):
     if (where !== undefined) attrs['ariadne.location'] = where;
   }
   span.addEvent(EVENT_LOCK, attrs);
+  keepOrder(span, task);
 }
 
 function emitAsync(taskId: string, op: AsyncOp, boundary: Function): void {
@@ -159,6 +182,7 @@ function emitAsync(taskId: string, op: AsyncOp, boundary: Function): void {
     if (where !== undefined) attrs['ariadne.location'] = where;
   }
   span.addEvent(EVENT_ASYNC, attrs);
+  keepOrder(span, task);
 }
 
 export interface LockHandle {
