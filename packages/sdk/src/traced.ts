@@ -204,7 +204,6 @@ export function traced<This, Args extends unknown[], R>(
   target: Method<This, Args, R>,
   context: ClassMethodDecoratorContext<This, Method<This, Args, R>>,
 ): Method<This, Args, R>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function traced<F extends (...args: any[]) => any>(fn: F, options?: TracedOptions): F;
 export function traced(options?: TracedOptions): TracedDecorator;
 export function traced(a?: unknown, b?: unknown): unknown {
