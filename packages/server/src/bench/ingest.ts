@@ -114,9 +114,11 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
   o.log(`reference protobufjs decode: ${Math.round(referenceDecodeSpansPerSec)} spans/s`);
 
   const dir = mkdtempSync(join(tmpdir(), 'ariadne-bench-'));
+  // ARIADNE_BENCH_NODE_ARGS="--cpu-prof" profiles the server under load.
+  const nodeArgs = (process.env.ARIADNE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [BIN, 'serve', '--data', dir, '--host', '127.0.0.1', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--wal-sync', o.walSync],
+    [...nodeArgs, BIN, 'serve', '--data', dir, '--host', '127.0.0.1', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--wal-sync', o.walSync],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   try {

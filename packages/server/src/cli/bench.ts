@@ -34,8 +34,22 @@ export async function benchCommand(argv: string[]): Promise<number> {
       }
       return r.lost === 0 ? 0 : 1;
     }
+    case 'sdk': {
+      const { runSdkBench } = await import('@ariadne/sdk');
+      const r = await runSdkBench({ iterations: Number(flags.iterations ?? 50_000) });
+      if (json) console.log(JSON.stringify(r, null, 2));
+      else {
+        console.log(`sdk (${r.iterations} calls per variant, ${r.rounds} interleaved rounds, medians)`);
+        console.log(`  traced(fn) per call        ${r.spanNanos.toFixed(0)} ns`);
+        console.log(`  hand-written span          ${r.referenceSpanNanos.toFixed(0)} ns  (reference: @opentelemetry/sdk-trace-base)`);
+        console.log(`  decorator ratio            ${r.decoratorRatio.toFixed(3)}  (@traced method: ${r.methodRatio.toFixed(3)})`);
+        console.log(`  causal event               ${r.causalEventNanos.toFixed(0)} ns  (hand-written addEvent: ${r.referenceEventNanos.toFixed(0)} ns)`);
+        console.log(`  causal event + location    ${r.causalEventWithLocationNanos.toFixed(0)} ns`);
+      }
+      return 0;
+    }
     default:
-      console.error('usage: ariadne bench ingest [--duration 20s] [--concurrency 16] [--json]');
+      console.error('usage: ariadne bench <ingest|sdk> [--duration 20s] [--concurrency 16] [--json]');
       return 2;
   }
 }

@@ -17,7 +17,8 @@ commands:
   search   [--service S] [--operation O] [--min-duration 100ms] [--max-duration 2s]
            [--status error|ok|unset] [--attr k=v]... [--start T] [--end T] [--limit N] [--json]
            [--url http://localhost:3000]
-  bench    ingest [--duration 20s] [--json]`;
+  bench    ingest [--duration 20s] [--concurrency 16] [--wal-sync always|none] [--json]
+  bench    sdk [--iterations 50000] [--json]`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
