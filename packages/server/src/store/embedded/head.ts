@@ -38,16 +38,23 @@ export class Head {
   /**
    * The batch to load: traces in trace id order, each trace's spans by start
    * time with repeated span ids dropped (the first copy wins, as in reads).
+   * Yields to the event loop now and then: a batch can hold many thousands of spans.
    */
-  sortedForLoad(): Span[] {
+  async sortedForLoad(yieldEvery: number, pause: () => Promise<void>): Promise<Span[]> {
     const out: Span[] = [];
     const ids = [...this.byTrace.keys()].sort();
+    let sinceYield = 0;
     for (const id of ids) {
       const list = this.byTrace.get(id)!;
       const seen = new Set<string>();
       const unique = list.filter((s) => !seen.has(s.spanId) && (seen.add(s.spanId), true));
       unique.sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : 0));
       for (const s of unique) out.push(s);
+      sinceYield += list.length;
+      if (sinceYield >= yieldEvery) {
+        sinceYield = 0;
+        await pause();
+      }
     }
     return out;
   }

@@ -18,19 +18,81 @@ import type { SpanRow } from './rows.js';
 
 export type Loader = 'csv' | 'appender';
 
-const COLUMN_NAMES = SPAN_COLUMNS.map((c) => c.name).join(', ');
+/** Rows of encoding work between two turns of the event loop, so a flush never stalls requests for long. */
+export const YIELD_EVERY = 512;
 
-function q(s: string): string {
-  return '"' + (s.includes('"') ? s.replaceAll('"', '""') : s) + '"';
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
-function csvLine(r: SpanRow): string {
-  return (
-    r.traceId + ',0x' + r.spanId + ',' + (r.parentSpanId ? '0x' + r.parentSpanId : '0') + ',' + q(r.service) + ',' + q(r.name) + ',' +
-    r.kind + ',' + r.start + ',' + r.duration + ',' + (r.end ?? '') + ',' + r.statusCode + ',' + r.flags + ',' + r.resourceId + ',' +
-    r.scopeId + ',' + q(r.attrs) + ',' + q(r.extra) + ',' + q(r.events) + ',' + q(r.links) + ',' + r.droppedAttrs + ',' +
-    r.droppedEvents + ',' + r.droppedLinks
-  );
+const COLUMN_NAMES = SPAN_COLUMNS.map((c) => c.name).join(', ');
+
+/**
+ * CSV text written straight into a Buffer as UTF-8: no per-line strings to
+ * join and no second copy when writing. Spilled to the file every 16 MB.
+ */
+class CsvBuffer {
+  private buf = Buffer.allocUnsafe(1 << 20);
+  private n = 0;
+  private lineStart = 0;
+  /** Longest line so far, in bytes. */
+  longest = 0;
+
+  private ensure(bytes: number): void {
+    if (this.n + bytes <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.n + bytes));
+    this.buf.copy(bigger, 0, 0, this.n);
+    this.buf = bigger;
+  }
+
+  /** Text known to be ASCII without quotes or commas (ids, numbers). */
+  ascii(s: string): void {
+    this.ensure(s.length);
+    this.n += this.buf.write(s, this.n, 'latin1');
+  }
+
+  quoted(s: string): void {
+    const t = s.includes('"') ? s.replaceAll('"', '""') : s;
+    this.ensure(t.length * 3 + 2);
+    this.buf[this.n++] = 34;
+    this.n += this.buf.write(t, this.n, 'utf8');
+    this.buf[this.n++] = 34;
+  }
+
+  endLine(): void {
+    this.ensure(1);
+    this.buf[this.n++] = 10;
+    if (this.n - this.lineStart > this.longest) this.longest = this.n - this.lineStart;
+    this.lineStart = this.n;
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.n);
+    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.n = this.lineStart = 0;
+    return out;
+  }
+}
+
+function writeRow(w: CsvBuffer, r: SpanRow): void {
+  w.ascii(r.traceId + ',0x' + r.spanId + ',' + (r.parentSpanId ? '0x' + r.parentSpanId : '0') + ',');
+  w.quoted(r.service);
+  w.ascii(',');
+  w.quoted(r.name);
+  w.ascii(`,${r.kind},${r.start},${r.duration},${r.end ?? ''},${r.statusCode},${r.flags},${r.resourceId},${r.scopeId},`);
+  w.quoted(r.attrs);
+  w.ascii(',');
+  w.quoted(r.extra);
+  w.ascii(',');
+  w.quoted(r.events);
+  w.ascii(',');
+  w.quoted(r.links);
+  w.ascii(`,${r.droppedAttrs},${r.droppedEvents},${r.droppedLinks}`);
+  w.endLine();
 }
 
 // The CSV carries trace ids as hex text (DuckDB cannot cast 32 hex digits to
@@ -38,27 +100,26 @@ function csvLine(r: SpanRow): string {
 const CSV_COLUMNS = SPAN_COLUMNS.map((c) => `'${c.name}': '${c.name === 'trace_id' ? 'VARCHAR' : c.sql.replace(' NOT NULL', '')}'`).join(', ');
 const TRACE_ID_FROM_HEX = `((('0x' || substr(trace_id, 1, 16))::UBIGINT::UHUGEINT) << 64) | ('0x' || substr(trace_id, 17, 16))::UBIGINT::UHUGEINT`;
 
-export async function loadCsv(c: DuckDBConnection, rows: readonly SpanRow[], path: string): Promise<void> {
-  let longest = 0;
+/** Row i of a batch, encoded when the loader gets to it, so encoded rows die young. */
+export type RowSource = { count: number; row(i: number): SpanRow };
+
+export async function loadCsv(c: DuckDBConnection, rows: RowSource, path: string): Promise<void> {
+  const w = new CsvBuffer();
   const fh = await open(path, 'w');
   try {
-    // Written in parts: one string for a large batch could pass V8's string limit.
-    const PART = 8192;
-    for (let i = 0; i < rows.length; i += PART) {
-      const lines: string[] = [];
-      for (let j = i; j < Math.min(i + PART, rows.length); j++) {
-        const line = csvLine(rows[j]!);
-        if (line.length > longest) longest = line.length;
-        lines.push(line);
-      }
-      await fh.write(lines.join('\n') + '\n');
+    for (let i = 0; i < rows.count; i++) {
+      writeRow(w, rows.row(i));
+      if (w.size >= 16 << 20) await fh.write(w.take());
+      else if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     }
+    if (w.size) await fh.write(w.take());
   } finally {
     await fh.close();
   }
+  const longest = w.longest;
   try {
-    // Sized for the longest line of this batch (UTF-8 takes at most 3 bytes per UTF-16 unit).
-    const maxLine = Math.max(2 << 20, longest * 3 + 1024);
+    // Sized for the longest line of this batch.
+    const maxLine = Math.max(2 << 20, longest + 1024);
     const buffer = Math.max(32 << 20, maxLine * 2);
     await c.run(
       `INSERT INTO spans (${COLUMN_NAMES}) SELECT ${TRACE_ID_FROM_HEX}, * EXCLUDE (trace_id) FROM read_csv($1, header = false, ` +
@@ -72,17 +133,17 @@ export async function loadCsv(c: DuckDBConnection, rows: readonly SpanRow[], pat
   }
 }
 
-const CHUNK_ROWS = 2048;
+const CHUNK_ROWS = 2048; // DuckDB's vector size: the most a DataChunk holds
 
-export async function loadAppender(c: DuckDBConnection, rows: readonly SpanRow[]): Promise<void> {
+export async function loadAppender(c: DuckDBConnection, rows: RowSource): Promise<void> {
   const appender = await c.createAppender('spans');
   const chunk = DuckDBDataChunk.create(SPAN_COLUMNS.map((col) => col.type));
   await closing(appender, async () => {
-    for (let off = 0; off < rows.length; off += CHUNK_ROWS) {
-      const n = Math.min(CHUNK_ROWS, rows.length - off);
+    for (let off = 0; off < rows.count; off += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, rows.count - off);
       const cols: unknown[][] = SPAN_COLUMNS.map(() => new Array(n));
       for (let i = 0; i < n; i++) {
-        const r = rows[off + i]!;
+        const r = rows.row(off + i);
         cols[0]![i] = BigInt('0x' + r.traceId);
         cols[1]![i] = BigInt('0x' + r.spanId);
         cols[2]![i] = r.parentSpanId ? BigInt('0x' + r.parentSpanId) : 0n;
@@ -108,8 +169,7 @@ export async function loadAppender(c: DuckDBConnection, rows: readonly SpanRow[]
       chunk.rowCount = n;
       chunk.setColumns(cols as Parameters<DuckDBDataChunk['setColumns']>[0]);
       appender.appendDataChunk(chunk);
-      // Let the event loop breathe between chunks.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
     }
   });
 }

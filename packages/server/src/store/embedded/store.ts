@@ -23,8 +23,8 @@ import type { NormalizedQuery, SummarySpan } from '../query.js';
 import { compareSummaries, normalizeQuery, spanMatches, summarizeTrace, summarySpanOf } from '../query.js';
 import { attributePattern, escapeText, unescapeText } from './codec.js';
 import { Head } from './head.js';
-import type { Loader } from './loaders.js';
-import { appendRows, loadAppender, loadCsv } from './loaders.js';
+import type { Loader, RowSource } from './loaders.js';
+import { YIELD_EVERY, appendRows, loadAppender, loadCsv, yieldToEventLoop } from './loaders.js';
 import type { ResourceRow, ScopeRow } from './rows.js';
 import {
   Registry,
@@ -84,6 +84,7 @@ export class EmbeddedStore implements TraceStore {
   /** service -> `name\0kind` -> operation; covers the head too. */
   private ops = new Map<string, Map<string, OperationInfo>>();
   private pendingOpRows: [string, string, number][] = [];
+  private readonly counters = { flushes: 0, flushFailures: 0, loadedSpans: 0, loadMillis: 0, csvFallbacks: 0 };
   private readonly resourceCache = new Map<number, Resource>();
   private readonly scopeCache = new Map<number, InstrumentationScope>();
   private readonly opts: Required<Omit<EmbeddedStoreOptions, 'memoryLimit' | 'threads'>>;
@@ -181,6 +182,19 @@ export class EmbeddedStore implements TraceStore {
     return this.closing;
   }
 
+  /** Counters for metrics and benchmarks (not part of TraceStore). */
+  diagnostics(): { bufferedSpans: number; flushes: number; flushFailures: number; loadedSpans: number; loadMillis: number; csvFallbacks: number } {
+    return { bufferedSpans: this.buffered(), ...this.counters };
+  }
+
+  /** The database file's used and free blocks (free ones are reused before the file grows). */
+  async blockCounts(): Promise<{ used: number; free: number }> {
+    return this.read(async (c) => {
+      const [used, free] = (await c.runAndReadAll('SELECT used_blocks, free_blocks FROM pragma_database_size()')).getRows()[0]!;
+      return { used: Number(used), free: Number(free) };
+    });
+  }
+
   private buffered(): number {
     return this.head.count + (this.flushing?.count ?? 0);
   }
@@ -220,9 +234,14 @@ export class EmbeddedStore implements TraceStore {
       const batch = this.head;
       this.head = new Head();
       this.flushing = batch;
+      const t0 = performance.now();
       try {
-        await this.load(batch);
+        const n = await this.load(batch);
+        this.counters.flushes++;
+        this.counters.loadedSpans += n;
+        this.counters.loadMillis += performance.now() - t0;
       } catch (e) {
+        this.counters.flushFailures++;
         this.head = Head.merge(batch, this.head);
         throw e;
       } finally {
@@ -232,8 +251,16 @@ export class EmbeddedStore implements TraceStore {
     return this.scheduled;
   }
 
-  private async load(batch: Head): Promise<void> {
-    const rows = batch.sortedForLoad().map((s) => spanRow(s, this.resources.idOf(s.resource), this.scopes.idOf(s.scope)));
+  /** Loads one batch in one transaction; returns the rows written. */
+  private async load(batch: Head): Promise<number> {
+    const spans = await batch.sortedForLoad(YIELD_EVERY, yieldToEventLoop);
+    // Resource and scope ids first: their new rows go in before the spans.
+    const ids = new Uint32Array(spans.length * 2);
+    for (let i = 0; i < spans.length; i++) {
+      ids[2 * i] = this.resources.idOf(spans[i]!.resource);
+      ids[2 * i + 1] = this.scopes.idOf(spans[i]!.scope);
+    }
+    const rows: RowSource = { count: spans.length, row: (i) => spanRow(spans[i]!, ids[2 * i]!, ids[2 * i + 1]!) };
     const opRows = this.pendingOpRows;
     this.pendingOpRows = [];
     const c = this.writer;
@@ -260,6 +287,7 @@ export class EmbeddedStore implements TraceStore {
         try {
           await inTransaction(() => loadCsv(c, rows, join(this.opts.dir, `load-${process.pid}-${this.loadSeq++}.csv`)));
         } catch (e) {
+          this.counters.csvFallbacks++;
           this.opts.log(`embedded store: CSV bulk load failed, using the appender for this batch: ${(e as Error).message}`);
           await inTransaction(() => loadAppender(c, rows));
         }
@@ -268,6 +296,7 @@ export class EmbeddedStore implements TraceStore {
       }
       this.resources.commit();
       this.scopes.commit();
+      return rows.count;
     } catch (e) {
       this.resources.rollback();
       this.scopes.rollback();
@@ -469,13 +498,15 @@ export class EmbeddedStore implements TraceStore {
   }
 
   async stats(): Promise<StoreStats> {
-    const memory = this.buffered();
-    const stored = await this.read(async (c) => Number((await c.runAndReadAll('SELECT count(*) FROM spans')).getRows()[0]![0]));
+    // Between flushes, so a batch is never counted both in memory and in the database.
+    const spans = await this.serial(() =>
+      this.read(async (c) => this.buffered() + Number((await c.runAndReadAll('SELECT count(*) FROM spans')).getRows()[0]![0])),
+    );
     let bytesOnDisk = 0;
     for (const f of await readdir(this.opts.dir)) {
       if (f.startsWith(DB_FILE)) bytesOnDisk += (await stat(join(this.opts.dir, f)).catch(() => ({ size: 0 }))).size;
     }
-    return { spans: stored + memory, bytesOnDisk };
+    return { spans, bytesOnDisk };
   }
 }
 

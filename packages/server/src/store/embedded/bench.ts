@@ -1,0 +1,164 @@
+// Storage benchmark of the embedded store: flush throughput, bytes per span,
+// trace-by-id and search latency on seeded, realistic generated traffic.
+// The figures in docs/design/storage.md come from:
+//
+//   node --max-old-space-size=6144 packages/server/dist/store/embedded/bench.js [--spans 1000000] [--loader csv|appender] [--json]
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { Span, TraceQuery } from '@ariadne/model';
+import { generateTraces } from '../../testing/fixtures.js';
+import type { Loader } from './loaders.js';
+import { EmbeddedStore } from './store.js';
+
+export interface StorageBenchOptions {
+  spans?: number;
+  loader?: Loader;
+  /** Database directory; a temporary one (deleted after) by default. */
+  dir?: string;
+  log?: (msg: string) => void;
+}
+
+export interface Latency {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface StorageBenchResult {
+  spans: number;
+  loader: Loader;
+  /** rows/s of the flush path alone (sort, encode, load, commit), averaged over every flush */
+  flushRowsPerSec: number;
+  /** spans/s from first write to the end of the last flush, spans written as 1,000-span requests */
+  ingestSpansPerSec: number;
+  /** event-loop delay while ingesting, ms: what a concurrent HTTP request would wait */
+  eventLoopDelayMs: { p99: number; max: number };
+  bytesOnDisk: number;
+  bytesPerSpan: number;
+  /** the database file's blocks: used, and free (left by checkpoints rewriting the last row group, reused as it grows) */
+  blocks: { used: number; free: number };
+  getTraceMs: Latency;
+  searchMs: Record<string, Latency>;
+  reopenMs: number;
+}
+
+function latency(samples: number[]): Latency {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]! * 100) / 100;
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) };
+}
+
+async function time(n: number, fn: (i: number) => Promise<unknown>): Promise<Latency> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn(i);
+    samples.push(performance.now() - t);
+  }
+  return latency(samples);
+}
+
+export async function runStorageBench(opts: StorageBenchOptions = {}): Promise<StorageBenchResult> {
+  const total = opts.spans ?? 1_000_000;
+  const loader = opts.loader ?? 'csv';
+  const log = opts.log ?? (() => {});
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'ariadne-storage-bench-')));
+  const start = BigInt(Date.now()) * 1_000_000n - 3_600n * 1_000_000_000n;
+  // 200 traces/s of simulated time: 1M spans cover about 20 minutes.
+  const traces = generateTraces(Number.MAX_SAFE_INTEGER, { seed: 11, start });
+  const sampleIds: string[] = [];
+  let store = await EmbeddedStore.open({ dir, loader });
+  try {
+    // Ingest: generate a slice, then write it as 1,000-span requests while the
+    // store flushes in the background as it would under load. Only store calls are timed.
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    let written = 0;
+    let storeMs = 0;
+    while (written < total) {
+      const slice: Span[] = [];
+      while (slice.length < 50_000 && written + slice.length < total) {
+        const t = traces.next().value as Span[];
+        if (sampleIds.length < 2000 && Math.random() < 0.05) sampleIds.push(t[0]!.traceId);
+        slice.push(...t);
+      }
+      delay.enable();
+      const t0 = performance.now();
+      for (let i = 0; i < slice.length; i += 1000) {
+        await store.write(slice.slice(i, i + 1000));
+        await new Promise((r) => setImmediate(r)); // the next request arrives on a later turn
+      }
+      storeMs += performance.now() - t0;
+      delay.disable();
+      written += slice.length;
+      if (written % 200_000 < 50_000) log(`written ${written}`);
+    }
+    const t0 = performance.now();
+    await store.flush();
+    storeMs += performance.now() - t0;
+    const d = store.diagnostics();
+    const stats = await store.stats();
+    log(`ingest done: ${d.flushes} flushes, ${d.csvFallbacks} CSV fallbacks`);
+
+    // Reopen (cold caches), then read.
+    const r0 = performance.now();
+    await store.close();
+    store = await EmbeddedStore.open({ dir, loader });
+    const reopenMs = performance.now() - r0;
+    const blocks = await store.blockCounts();
+
+    const getTraceMs = await time(400, (i) => store.getTrace(sampleIds[i % sampleIds.length]!));
+    const end = start + BigInt(Math.ceil(total / 15 / 200)) * 1_000_000_000n;
+    const queries: Record<string, TraceQuery> = {
+      'service': { service: 'service-3' },
+      'service+operation': { service: 'service-3', operation: 'GET /api/cart' },
+      'service+minDuration': { service: 'service-3', minDurationNanos: 300_000_000 as TraceQuery['minDurationNanos'] },
+      'status=error': { status: 'error' },
+      'attribute (common)': { attributes: [{ key: 'http.status_code', value: '500' }] },
+      'attribute (rare)': { attributes: [{ key: 'user.id', value: 'u-4242' }] },
+      'resource attribute': { attributes: [{ key: 'host.name', value: 'node-3' }] },
+      'service+attribute': { service: 'service-5', attributes: [{ key: 'http.method', value: 'DELETE' }] },
+      'last 5 minutes': { startUnixNano: end - 300n * 1_000_000_000n, endUnixNano: end },
+      'service, last 5 min': { service: 'service-7', startUnixNano: end - 300n * 1_000_000_000n, endUnixNano: end },
+    };
+    const searchMs: Record<string, Latency> = {};
+    for (const [name, q] of Object.entries(queries)) {
+      searchMs[name] = await time(20, () => store.search(q));
+      log(`search ${name}: p50 ${searchMs[name]!.p50} ms`);
+    }
+    return {
+      spans: written,
+      loader,
+      flushRowsPerSec: Math.round(d.loadedSpans / (d.loadMillis / 1000)),
+      ingestSpansPerSec: Math.round(written / (storeMs / 1000)),
+      eventLoopDelayMs: { p99: Math.round(delay.percentile(99) / 1e4) / 100, max: Math.round(delay.max / 1e4) / 100 },
+      bytesOnDisk: stats.bytesOnDisk,
+      bytesPerSpan: Math.round((stats.bytesOnDisk / written) * 10) / 10,
+      blocks,
+      getTraceMs,
+      searchMs,
+      reopenMs: Math.round(reopenMs),
+    };
+  } finally {
+    await store.close();
+    if (!opts.dir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const json = process.argv.includes('--json');
+  const result = await runStorageBench({
+    spans: Number(arg('spans') ?? 1_000_000),
+    loader: (arg('loader') as Loader | undefined) ?? 'csv',
+    dir: arg('dir'),
+    log: json ? undefined : (m) => console.error(m),
+  });
+  console.log(json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+}
