@@ -42,10 +42,10 @@ export interface EffClock {
   readonly vals: readonly number[];
   readonly sum: number;
   /** Equal clocks of one CausalOrder share an id; -1 for clocks made later. */
-  readonly id: number;
+  id: number;
 }
 
-const EMPTY: EffClock = { ids: [], vals: [], sum: 0, id: -1 };
+const emptyClock = (): EffClock => ({ ids: [], vals: [], sum: 0, id: -1 });
 
 /** a ≤ b componentwise. */
 export function effLeq(a: EffClock, b: EffClock): boolean {
@@ -166,19 +166,20 @@ export function buildCausalOrder(events: readonly CausalEvent[], options: Causal
     const same = (o: EffClock) => o.sum === c.sum && o.ids.length === c.ids.length && effLeq(o, c);
     if (found !== undefined && !Array.isArray(found) && same(found)) return found;
     if (Array.isArray(found)) for (const o of found) if (same(o)) return o;
-    const withId: EffClock = { ids: c.ids, vals: c.vals, sum: c.sum, id: internedCount++ };
-    if (found === undefined) interned.set(h, withId);
-    else if (Array.isArray(found)) found.push(withId);
-    else interned.set(h, [found, withId]);
-    return withId;
+    c.id = internedCount++; // clocks are never changed once made, so naming one in place is safe
+    if (found === undefined) interned.set(h, c);
+    else if (Array.isArray(found)) found.push(c);
+    else interned.set(h, [found, c]);
+    return c;
   };
   const fromEntries = (entries: readonly ClockEntry[]): EffClock => {
     const ids: number[] = [];
     const vals: number[] = [];
     let sum = 0;
-    for (const [name, v] of entries) {
+    for (let e = 0; e < entries.length; e++) {
+      const v = entries[e]![1];
       if (!(v > 0)) continue;
-      const c = compId(name);
+      const c = compId(entries[e]![0]);
       // Insertion by component number (clocks are short); duplicates keep the larger.
       let k = ids.length;
       while (k > 0 && ids[k - 1]! > c) k--;
@@ -189,8 +190,14 @@ export function buildCausalOrder(events: readonly CausalEvent[], options: Causal
         }
         continue;
       }
-      ids.splice(k, 0, c);
-      vals.splice(k, 0, v);
+      ids.push(c);
+      vals.push(v);
+      for (let m = ids.length - 1; m > k; m--) {
+        ids[m] = ids[m - 1]!;
+        vals[m] = vals[m - 1]!;
+      }
+      ids[k] = c;
+      vals[k] = v;
       sum += v;
     }
     return { ids, vals, sum, id: -1 };
@@ -222,7 +229,7 @@ export function buildCausalOrder(events: readonly CausalEvent[], options: Causal
   // 3. Threads without clocks: synthetic component + span forks.
   if (clockless.some((x) => x)) synthesise();
 
-  const clocks = eff.map((c) => intern(c ?? EMPTY));
+  const clocks = eff.map((c) => intern(c ?? emptyClock()));
 
   // Processing order: clock sum, time, thread, thread position.
   const threadRank = new Int32Array(threadKeys.length);
@@ -364,7 +371,7 @@ export function buildCausalOrder(events: readonly CausalEvent[], options: Causal
       return d;
     };
     const compute = (node: number, ds: number[]): void => {
-      let c = EMPTY;
+      let c = emptyClock();
       for (const d of ds) {
         const dc = d < n ? eff[d] : forkClock[d - n];
         if (dc !== undefined) c = effJoin(c, dc); // an unfinished dependency is a cycle: ignored

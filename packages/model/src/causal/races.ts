@@ -136,26 +136,25 @@ interface Entry {
 }
 
 const NO_ENTRIES: readonly Entry[] = [];
-const lockSetIds = new WeakMap<readonly HeldLock[], number>();
-const lockSetsById: (readonly HeldLock[])[] = [];
-const lockSetIdsBySig = new Map<string, number>();
+
 /**
- * A small number per distinct lock set (cached on the array: assignLockSets
- * shares one array per distinct set).
+ * Small numbers for distinct lock sets, for one pass (cached on the array:
+ * assignLockSets shares one array per distinct set).
  */
-export function lockSetId(locks: readonly HeldLock[]): number {
-  let id = lockSetIds.get(locks);
-  if (id === undefined) {
-    const sig = lockSignature(locks);
-    id = lockSetIdsBySig.get(sig);
+export class LockSetIds {
+  private readonly byArray = new WeakMap<readonly HeldLock[], number>();
+  private readonly bySignature = new Map<string, number>();
+
+  of(locks: readonly HeldLock[]): number {
+    let id = this.byArray.get(locks);
     if (id === undefined) {
-      id = lockSetsById.length;
-      lockSetsById.push(locks);
-      lockSetIdsBySig.set(sig, id);
+      const sig = lockSignature(locks);
+      id = this.bySignature.get(sig);
+      if (id === undefined) this.bySignature.set(sig, (id = this.bySignature.size));
+      this.byArray.set(locks, id);
     }
-    lockSetIds.set(locks, id);
+    return id;
   }
-  return id;
 }
 
 const KIND_INDEX: Record<AccessKind, number> = { read: 0, write: 1, atomic_read: 2, atomic_write: 3, atomic_rmw: 4 };
@@ -249,6 +248,7 @@ export function detectRaces(events: readonly CausalEvent[], options: RaceOptions
   const threads = order.threadKeys.length;
   const { thread, clocks, rank } = order;
   const report: RaceReport = { races: [], truncated: false, truncatedVariables: [] };
+  const lockSets = new LockSetIds();
 
   for (const [variable, accesses] of accessesByVariable(order)) {
     if (report.races.length >= cap) {
@@ -263,7 +263,7 @@ export function detectRaces(events: readonly CausalEvent[], options: RaceOptions
     scan: for (const b of accesses) {
       const eb = events[b]!;
       const kind = eb.access!;
-      const lockSet = lockSetId(eb.locks);
+      const lockSet = lockSets.of(eb.locks);
       const key = lockSet * 8 + KIND_INDEX[kind];
       let own = bucketOf.get(key);
       if (!own) {

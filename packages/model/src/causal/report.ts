@@ -4,7 +4,7 @@
 import { nanos, type Nanos } from '../units.js';
 import { type AccessKind, ACCESS_KINDS, type CausalEvent, type HeldLock, isSharedLockType } from './events.js';
 import { type CausalOrder, type CausalOrderOptions, type EffClock, buildCausalOrder, effJoin, effLeq, effMeet } from './happens-before.js';
-import { type RaceAccess, accessesByVariable, accessesConflict, CommonLocks, lockSetId, locksProtect, toRaceAccess } from './races.js';
+import { type RaceAccess, accessesByVariable, accessesConflict, CommonLocks, LockSetIds, locksProtect, toRaceAccess } from './races.js';
 
 // ---- audit trails ----
 
@@ -46,6 +46,7 @@ export interface AuditOptions extends CausalOrderOptions {
  */
 export function markRacyAccesses(order: CausalOrder, accesses: readonly number[]): Uint8Array {
   const racy = new Uint8Array(accesses.length);
+  const lockSets = new LockSetIds();
   for (const dir of [1, -1] as const) {
     const buckets = new Map<number, SummaryBucket>();
     const common = new CommonLocks();
@@ -54,7 +55,7 @@ export function markRacyAccesses(order: CausalOrder, accesses: readonly number[]
       const e = order.events[i]!;
       const t = order.thread[i]!;
       const c = order.clocks[i]!;
-      const key = lockSetId(e.locks) * 8 + ACCESS_KINDS.indexOf(e.access!);
+      const key = lockSets.of(e.locks) * 8 + ACCESS_KINDS.indexOf(e.access!);
       let own = buckets.get(key);
       if (!own) {
         buckets.set(key, (own = new SummaryBucket(e.access!, e.locks)));
