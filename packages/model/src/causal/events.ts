@@ -2,8 +2,8 @@
 // events of the causal convention, pulled out of spans into one flat, typed
 // list, with the set of locks each event's thread held at that moment.
 
-import { findAttribute, stringAttribute, attributeText, plainValue } from '../attributes.js';
-import type { KeyValue, Span } from '../span.js';
+import { stringAttribute, attributeText, plainValue } from '../attributes.js';
+import type { AnyValue, KeyValue, Span } from '../span.js';
 import { clockFromJson, clockSum, parseClock, type VectorClock } from './clock.js';
 
 export const STATE_EVENT = 'ariadne.state';
@@ -212,6 +212,7 @@ export function assignLockSets(events: readonly RawCausalEvent[]): CausalEvent[]
     if (!found) sets.set(key, (found = Object.freeze(locks)));
     return found;
   };
+  const withDeclared = new Map<readonly HeldLock[], Map<string, readonly HeldLock[]>>();
   for (const m of members) {
     const held = new Map<string, { count: number; shared: boolean }>();
     let snapshot: readonly HeldLock[] = NO_LOCKS;
@@ -224,8 +225,17 @@ export function assignLockSets(events: readonly RawCausalEvent[]): CausalEvent[]
       }
       let locks = snapshot;
       if (e.declaredLocks !== undefined && e.declaredLocks.length > 0) {
-        const extra = e.declaredLocks.filter((id) => !held.has(id));
-        if (extra.length > 0) locks = intern([...snapshot, ...[...new Set(extra)].map((id) => ({ id, shared: false }))]);
+        const dk = e.declaredLocks.length === 1 ? e.declaredLocks[0]! : e.declaredLocks.join('\u0000');
+        let bySnapshot = withDeclared.get(snapshot);
+        if (!bySnapshot) withDeclared.set(snapshot, (bySnapshot = new Map()));
+        let found = bySnapshot.get(dk);
+        if (!found) {
+          const have = new Set(snapshot.map((l) => l.id));
+          const extra = [...new Set(e.declaredLocks)].filter((id) => !have.has(id));
+          found = extra.length > 0 ? intern([...snapshot, ...extra.map((id) => ({ id, shared: false }))]) : snapshot;
+          bySnapshot.set(dk, found);
+        }
+        locks = found;
       }
       out[i] = withLocks(e, locks);
       if (e.kind === 'lock' && e.lockId !== undefined) {
@@ -261,16 +271,7 @@ function instanceOf(resource: readonly KeyValue[]): string | undefined {
   return host ? `${host}:${pid}` : pid;
 }
 
-function clockOf(attrs: readonly KeyValue[]): VectorClock | undefined {
-  const v = findAttribute(attrs, CausalAttr.clock);
-  if (v === undefined) return undefined;
-  if (v.stringValue !== undefined) return parseClock(v.stringValue);
-  return clockFromJson(plainValue(v)); // tolerate an OTLP array of pairs
-}
-
-function declaredLocksOf(attrs: readonly KeyValue[]): string[] | undefined {
-  const v = findAttribute(attrs, CausalAttr.locksHeld);
-  if (v === undefined) return undefined;
+function declaredLocksOf(v: AnyValue): string[] {
   if (v.arrayValue) return v.arrayValue.values.map(attributeText).filter((s) => s !== '').slice(0, 64);
   if (v.stringValue !== undefined) {
     try {
@@ -281,7 +282,7 @@ function declaredLocksOf(attrs: readonly KeyValue[]): string[] | undefined {
     }
     return v.stringValue === '' ? [] : [v.stringValue];
   }
-  return undefined;
+  return [];
 }
 
 /**
@@ -301,8 +302,61 @@ export function extractCausalEvents(spans: readonly Span[]): CausalEvent[] {
     const spanThread = stringAttribute(span.attributes, CausalAttr.threadId);
     for (const ev of span.events) {
       if (ev.name !== STATE_EVENT && ev.name !== LOCK_EVENT && ev.name !== ASYNC_EVENT) continue;
-      const a = ev.attributes;
-      const threadId = stringAttribute(a, CausalAttr.threadId) ?? spanThread ?? `span:${span.spanId}`;
+      // One pass over the attributes (events carry a dozen at most).
+      let thread: string | undefined;
+      let clockValue: AnyValue | undefined;
+      let location: string | undefined;
+      let locksHeld: AnyValue | undefined;
+      let f1: string | undefined; // variable | lock id | task id
+      let f2: string | undefined; // access | lock op | async op
+      let f3: string | undefined; // old value | lock type
+      let f4: string | undefined; // new value
+      const isState = ev.name === STATE_EVENT;
+      const isLock = ev.name === LOCK_EVENT;
+      for (const { key, value } of ev.attributes) {
+        switch (key) {
+          case CausalAttr.threadId:
+            thread = attributeText(value);
+            break;
+          case CausalAttr.clock:
+            clockValue = value;
+            break;
+          case CausalAttr.location:
+            location = attributeText(value);
+            break;
+          case CausalAttr.locksHeld:
+            locksHeld = value;
+            break;
+          case CausalAttr.variable:
+            if (isState) f1 = attributeText(value);
+            break;
+          case CausalAttr.access:
+            if (isState) f2 = attributeText(value);
+            break;
+          case CausalAttr.oldValue:
+            if (isState) f3 = attributeText(value);
+            break;
+          case CausalAttr.newValue:
+            if (isState) f4 = attributeText(value);
+            break;
+          case CausalAttr.lockId:
+            if (isLock) f1 = attributeText(value);
+            break;
+          case CausalAttr.lockOp:
+            if (isLock) f2 = attributeText(value);
+            break;
+          case CausalAttr.lockType:
+            if (isLock) f3 = attributeText(value);
+            break;
+          case CausalAttr.taskId:
+            if (!isState && !isLock) f1 = attributeText(value);
+            break;
+          case CausalAttr.asyncOp:
+            if (!isState && !isLock) f2 = attributeText(value);
+            break;
+        }
+      }
+      if (!f1 || f2 === undefined) continue;
       const base: RawCausalEvent = {
         kind: 'state',
         traceId: span.traceId,
@@ -310,42 +364,38 @@ export function extractCausalEvents(spans: readonly Span[]): CausalEvent[] {
         parentSpanId: span.parentSpanId,
         spanStartUnixNano: span.startTimeUnixNano,
         service: span.service,
-        threadId,
+        threadId: thread ?? spanThread ?? `span:${span.spanId}`,
         timeUnixNano: ev.timeUnixNano,
       };
       if (instance !== undefined) base.instance = instance;
-      const clock = clockOf(a);
-      if (clock !== undefined) base.clock = clock;
-      const location = clip(stringAttribute(a, CausalAttr.location));
-      if (location !== undefined) base.location = location;
-      const declared = declaredLocksOf(a);
-      if (declared !== undefined && declared.length > 0) base.declaredLocks = declared;
-      if (ev.name === STATE_EVENT) {
-        const variable = stringAttribute(a, CausalAttr.variable);
-        const accessText = stringAttribute(a, CausalAttr.access);
-        const access = accessText === undefined ? undefined : parseAccessKind(accessText);
-        if (!variable || access === undefined) continue;
-        base.variable = variable;
+      if (clockValue !== undefined) {
+        const clock = clockValue.stringValue !== undefined ? parseClock(clockValue.stringValue) : clockFromJson(plainValue(clockValue)); // tolerate an OTLP array of pairs
+        if (clock !== undefined) base.clock = clock;
+      }
+      if (location !== undefined) base.location = clip(location);
+      if (locksHeld !== undefined) {
+        const declared = declaredLocksOf(locksHeld);
+        if (declared.length > 0) base.declaredLocks = declared;
+      }
+      if (isState) {
+        const access = parseAccessKind(f2);
+        if (access === undefined) continue;
+        base.variable = f1;
         base.access = access;
-        const oldValue = clip(stringAttribute(a, CausalAttr.oldValue));
-        const newValue = clip(stringAttribute(a, CausalAttr.newValue));
-        if (oldValue !== undefined) base.oldValue = oldValue;
-        if (newValue !== undefined) base.newValue = newValue;
-      } else if (ev.name === LOCK_EVENT) {
-        const lockId = stringAttribute(a, CausalAttr.lockId);
-        const op = stringAttribute(a, CausalAttr.lockOp)?.toLowerCase();
-        if (!lockId || (op !== 'acquire' && op !== 'release')) continue;
+        if (f3 !== undefined) base.oldValue = clip(f3);
+        if (f4 !== undefined) base.newValue = clip(f4);
+      } else if (isLock) {
+        const op = f2.toLowerCase();
+        if (op !== 'acquire' && op !== 'release') continue;
         base.kind = 'lock';
-        base.lockId = lockId;
+        base.lockId = f1;
         base.lockOp = op;
-        const lockType = stringAttribute(a, CausalAttr.lockType);
-        if (lockType !== undefined) base.lockType = lockType;
+        if (f3 !== undefined) base.lockType = f3;
       } else {
-        const taskId = stringAttribute(a, CausalAttr.taskId);
-        const op = stringAttribute(a, CausalAttr.asyncOp)?.toLowerCase();
-        if (!taskId || (op !== 'spawn' && op !== 'await')) continue;
+        const op = f2.toLowerCase();
+        if (op !== 'spawn' && op !== 'await') continue;
         base.kind = 'async';
-        base.taskId = taskId;
+        base.taskId = f1;
         base.asyncOp = op;
       }
       raw.push(base);

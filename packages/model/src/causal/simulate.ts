@@ -302,6 +302,8 @@ export function historyToSpans(events: readonly CausalEvent[]): Span[] {
     const attrs: KeyValue[] = [str(CausalAttr.threadId, e.threadId)];
     if (e.clock) attrs.push(str(CausalAttr.clock, formatClock(e.clock as VectorClock)));
     if (e.location !== undefined) attrs.push(str(CausalAttr.location, e.location));
+    // Locks held that no lock event explains (declared by the emitter): as ariadne.locks_held.
+    if (e.locks.length > 0) attrs.push({ key: CausalAttr.locksHeld, value: { arrayValue: { values: e.locks.map((l) => ({ stringValue: l.id })) } } });
     let name: string;
     if (e.kind === 'state') {
       name = STATE_EVENT;

@@ -217,6 +217,25 @@ describe('convertRacewayBatch: realistic payloads', () => {
     assert.equal(locks.length, 1);
   });
 
+  it('reads the timestamp spellings SDKs produce', () => {
+    const at = (timestamp: unknown) => {
+      const e = pyEvent(1, { Custom: { name: 'x', data: {} } }, []);
+      e['timestamp'] = timestamp;
+      const r = convertRacewayBatch({ events: [e] });
+      return r.errors.length ? r.errors[0]!.reason : r.spans[0]!.events[0]!.timeUnixNano;
+    };
+    assert.equal(at('2025-01-10T12:00:00.123456+00:00'), 1736510400123456000n);
+    assert.equal(at('2025-01-10T14:00:00.123456+02:00'), 1736510400123456000n);
+    assert.equal(at('2025-01-10T12:00:00.123456789Z'), 1736510400123456789n);
+    assert.equal(at('2025-01-10T12:00:00Z'), 1736510400000000000n);
+    assert.equal(at('2025-01-10T12:00:00.123456'), 1736510400123456000n); // naive: UTC
+    assert.equal(at('2025-01-10 12:00:00.5'), 1736510400500000000n);
+    assert.equal(at('2025-01-10t12:00:00z'), 1736510400000000000n);
+    assert.equal(at(1736510400123), 1736510400123000000n); // unix ms
+    assert.equal(at('1736510400123456789'), 1736510400123456789n); // unix ns as text
+    assert.equal(at('10/01/2025'), 'timestamp "10/01/2025" is not RFC 3339');
+  });
+
   it('shares one resource per service instance and splits contexts into spans', () => {
     const ev = (thread: string, n: number, span?: string): RacewayEvent => ({
       id: `e${thread}${n}`,

@@ -145,16 +145,19 @@ function num(o: Json, key: string, what: string): number | undefined {
 
 function parseTime(v: unknown): bigint {
   if (typeof v === 'string') {
-    const t = parseTimestamp(v.trim());
+    let text = v.trim();
+    // Naive ISO times (Python's datetime.utcnow().isoformat()) are UTC.
+    if (/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?$/.test(text)) text = `${text.slice(0, 10)}T${text.slice(11)}Z`;
+    else if (/^\d{4}-\d{2}-\d{2}[t ]/.test(text) || /z$/.test(text)) text = `${text.slice(0, 10)}T${text.slice(11)}`.replace(/z$/, 'Z');
+    const t = parseTimestamp(text);
     if (t === undefined) throw new Bad(`timestamp ${JSON.stringify(v.slice(0, 40))} is not RFC 3339`);
     return t;
   }
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) {
     // Unix time in s, ms, µs or ns, told apart by magnitude.
-    if (v < 1e11) return BigInt(Math.round(v * 1e9));
-    if (v < 1e14) return BigInt(Math.round(v * 1e6));
-    if (v < 1e17) return BigInt(Math.round(v * 1e3));
-    return BigInt(Math.round(v));
+    const scale = v < 1e11 ? 1_000_000_000 : v < 1e14 ? 1_000_000 : v < 1e17 ? 1_000 : 1;
+    const whole = Math.trunc(v);
+    return BigInt(whole) * BigInt(scale) + BigInt(Math.round((v - whole) * scale));
   }
   throw new Bad('timestamp is missing');
 }
