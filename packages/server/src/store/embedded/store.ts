@@ -4,8 +4,8 @@
 //                 │ every `flushSpans` spans or `flushIntervalMs`, or flush()
 //                 ▼
 //               batch sorted by trace id ──▶ one transaction: new resources,
-//               scopes, operations + the spans (CSV bulk load, or DataChunk
-//               appender as fallback) ──▶ DuckDB (own WAL; flush() checkpoints)
+//               scopes, operations + the spans (DataChunk appends, or a CSV
+//               bulk load) ──▶ DuckDB (own WAL; flush() checkpoints)
 //
 // Reads take the head and the batch in flight, then query DuckDB, and merge
 // the two, dropping repeated (trace id, span id) pairs. Schema and figures:
@@ -52,7 +52,7 @@ export interface EmbeddedStoreOptions {
   flushIntervalMs?: number;
   /** write() waits for a flush beyond this many buffered spans, and fails if that flush fails. Default 500,000. */
   maxBufferedSpans?: number;
-  /** How batches reach DuckDB (see loaders.ts). Default 'csv'. */
+  /** How batches reach DuckDB (see loaders.ts). Default 'appender'. */
   loader?: Loader;
   /** DuckDB worker threads. Default: the machine's parallelism. */
   threads?: number;
@@ -101,7 +101,7 @@ export class EmbeddedStore implements TraceStore {
       flushSpans: opts.flushSpans ?? 50_000,
       flushIntervalMs: opts.flushIntervalMs ?? 1000,
       maxBufferedSpans: opts.maxBufferedSpans ?? 500_000,
-      loader: opts.loader ?? 'csv',
+      loader: opts.loader ?? 'appender',
       log: opts.log ?? ((msg) => console.warn(msg)),
     };
     this.timer = setInterval(() => {
