@@ -133,9 +133,15 @@ interface Entry {
   clock: EffClock;
   /** Streams (bucket × thread) this access has already raced with. */
   raced: Set<number> | undefined;
+  /** Position in its bucket's log; false once its thread's next access replaced it. */
+  seq: number;
+  live: boolean;
 }
 
 const NO_ENTRIES: readonly Entry[] = [];
+
+/** Lock-set signatures, cached on the (shared, frozen) lock-set arrays; weak, so nothing leaks. */
+const signatures = new WeakMap<readonly HeldLock[], string>();
 
 /**
  * Small numbers for distinct lock sets, for one pass (cached on the array:
@@ -148,7 +154,8 @@ export class LockSetIds {
   of(locks: readonly HeldLock[]): number {
     let id = this.byArray.get(locks);
     if (id === undefined) {
-      const sig = lockSignature(locks);
+      let sig = signatures.get(locks);
+      if (sig === undefined) signatures.set(locks, (sig = lockSignature(locks)));
       id = this.bySignature.get(sig);
       if (id === undefined) this.bySignature.set(sig, (id = this.bySignature.size));
       this.byArray.set(locks, id);
@@ -194,6 +201,14 @@ export class CommonLocks {
 /** The latest access of each thread with one access kind and one lock set. */
 class Bucket {
   readonly entries = new Map<number, Entry>();
+  /** Every entry ever put, in order. */
+  readonly log: Entry[] = [];
+  /**
+   * Per stream, how much of the log it has examined. After a stream's access
+   * is checked, every live entry is either before it (so before the stream's
+   * later accesses too) or has met the stream: only newer entries matter.
+   */
+  readonly seen = new Map<number, number>();
   private readonly byClock = new Map<number, Entry | Entry[]>();
   private joined: EffClock | undefined;
   private pending: EffClock[] = [];
@@ -219,7 +234,10 @@ class Bucket {
 
   put(e: Entry): void {
     const old = this.entries.get(e.thread);
+    e.seq = this.log.length;
+    this.log.push(e);
     if (old) {
+      old.live = false;
       const v = this.byClock.get(old.clock.id);
       if (v === old) this.byClock.delete(old.clock.id);
       else if (Array.isArray(v)) v.splice(v.indexOf(old), 1);
@@ -276,20 +294,24 @@ export function detectRaces(events: readonly CausalEvent[], options: RaceOptions
       const stream = own.index * threads + tb;
       let found: Entry[] | undefined;
       if (eb.locks.length > 0 && common.protectsFromAll(eb.locks)) {
-        own.put({ idx: b, thread: tb, clock: cb, raced: undefined });
+        own.put({ idx: b, thread: tb, clock: cb, raced: undefined, seq: 0, live: true });
         continue;
       }
+      const consider = (a: Entry) => {
+        if (!a.live || a.thread === tb || (a.clock.id !== cb.id && effLeq(a.clock, cb))) return; // replaced, or a → b
+        if (a.raced?.has(stream)) return; // this stream already met a
+        (a.raced ??= new Set()).add(stream);
+        (found ??= []).push(a);
+      };
       for (const bucket of buckets) {
-        if (bucket.entries.size === 0 || !accessesConflict(bucket.kind, kind) || locksProtect(bucket.locks, eb.locks)) continue;
-        const candidates: Iterable<Entry> = effLeq(bucket.join(), cb)
-          ? bucket.sameClock(cb.id) // all happen before b, except those with b's very clock
-          : bucket.entries.values();
-        for (const a of candidates) {
-          if (a.thread === tb || (a.clock.id !== cb.id && effLeq(a.clock, cb))) continue; // a → b
-          if (a.raced?.has(stream)) continue; // this stream already met a
-          (a.raced ??= new Set()).add(stream);
-          (found ??= []).push(a);
-        }
+        const from = bucket.seen.get(stream) ?? 0;
+        const to = bucket.log.length;
+        if (from === to || !accessesConflict(bucket.kind, kind) || locksProtect(bucket.locks, eb.locks)) continue;
+        bucket.seen.set(stream, to);
+        if (to - from > 8 && effLeq(bucket.join(), cb)) {
+          // All happen before b, except those with b's very clock.
+          for (const a of bucket.sameClock(cb.id)) if (a.seq >= from) consider(a);
+        } else for (let k = from; k < to; k++) consider(bucket.log[k]!);
       }
       if (found) {
         found.sort((x, y) => rank[x.idx]! - rank[y.idx]!);
@@ -303,7 +325,7 @@ export function detectRaces(events: readonly CausalEvent[], options: RaceOptions
           count++;
         }
       }
-      own.put({ idx: b, thread: tb, clock: cb, raced: undefined });
+      own.put({ idx: b, thread: tb, clock: cb, raced: undefined, seq: 0, live: true });
     }
   }
   return report;
