@@ -35,7 +35,7 @@ export interface ScanResult {
 }
 
 export interface ScanOptions {
-  /** getTrace calls in flight at once; default 8 */
+  /** getTrace calls in flight at once; default 16 */
   concurrency?: number;
 }
 
@@ -62,7 +62,7 @@ export async function scanTraces(
   let spans = 0;
   let traces = 0;
   let stopped = false;
-  await forEachLimited(summaries, opts.concurrency ?? 8, async (summary) => {
+  await forEachLimited(summaries, opts.concurrency ?? 16, async (summary) => {
     if (spans >= maxSpans) {
       stopped = true;
       return;

@@ -123,7 +123,7 @@ describe('EmbeddedStore', () => {
     const h = await harness({ log: () => {} })();
     try {
       const store = h.store as EmbeddedStore;
-      const trace = makeTrace({ services: ['retry'] });
+      const trace = makeTrace({ services: ['retry'] }).map((s) => ({ ...s, attributes: attrs({ 'first.try': 'failed' }) }));
       await store.write(trace);
       // Make DuckDB refuse the next transaction.
       const writer = (store as unknown as { writer: { run: (sql: string) => Promise<unknown> } }).writer;
@@ -142,8 +142,30 @@ describe('EmbeddedStore', () => {
       assertSameSpans(await reopened.getTrace(trace[0]!.traceId), trace);
       assertSameSpans(await reopened.getTrace(more[0]!.traceId), more);
       assert.deepStrictEqual(await reopened.services(), ['retry']);
+      const found = await reopened.search({ attributes: [{ key: 'first.try', value: 'failed' }] });
+      assert.deepStrictEqual(found.map((t) => t.traceId), [trace[0]!.traceId]);
     } finally {
       await h.cleanup();
+    }
+  });
+
+  it('still finds attributes in a database written before the attribute key registry', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ariadne-embedded-'));
+    try {
+      const span = makeSpan({ attributes: attrs({ legacy: 'yes' }) });
+      let store = await EmbeddedStore.open({ dir });
+      await store.write([span]);
+      await store.close();
+      const db = await DuckDBInstance.create(join(dir, 'ariadne.duckdb'));
+      const c = await db.connect();
+      await c.run('DROP TABLE attr_keys');
+      c.closeSync();
+      db.closeSync();
+      store = await EmbeddedStore.open({ dir });
+      assert.deepStrictEqual((await store.search({ attributes: [{ key: 'legacy', value: 'yes' }] })).map((t) => t.traceId), [span.traceId]);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

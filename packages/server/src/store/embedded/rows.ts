@@ -192,6 +192,11 @@ export class Registry<T extends object, R extends { id: number }> {
     return this.pending.map((p) => p.row);
   }
 
+  /** The objects behind pendingRows(). */
+  pendingObjects(): T[] {
+    return this.pending.map((p) => p.obj);
+  }
+
   commit(): void {
     this.pending = [];
     // A client sending a new resource per request must not grow memory without

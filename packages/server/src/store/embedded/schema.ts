@@ -51,6 +51,8 @@ const DDL = [
   `CREATE TABLE IF NOT EXISTS scopes (id UINTEGER NOT NULL, name VARCHAR NOT NULL, version VARCHAR NOT NULL, attrs VARCHAR NOT NULL, dropped UINTEGER NOT NULL, schema_url VARCHAR NOT NULL)`,
   // Jaeger's operation_names: services() and operations() never scan spans.
   `CREATE TABLE IF NOT EXISTS operations (service VARCHAR NOT NULL, name VARCHAR NOT NULL, kind UTINYINT NOT NULL)`,
+  // Attribute keys present on spans (kind 0) and resources (kind 1); see keys.ts.
+  `CREATE TABLE IF NOT EXISTS attr_keys (key VARCHAR NOT NULL, kind UTINYINT NOT NULL)`,
 ];
 
 /** Creates the tables of a new database, or checks the format of an existing one. */
@@ -65,6 +67,14 @@ export async function prepareSchema(c: DuckDBConnection): Promise<void> {
           ? `embedded store: data is format ${format}, written by a newer Ariadne; this version reads format ${FORMAT_VERSION}`
           : `embedded store: unknown data format ${JSON.stringify(rows[0]?.[0] ?? null)}`,
       );
+    }
+    // Databases from before attr_keys existed: add it, marked "keys unknown, always scan".
+    const hasKeys = (await c.runAndReadAll(`SELECT count(*) FROM information_schema.tables WHERE table_name = 'attr_keys'`)).getRows()[0]![0] !== 0n;
+    if (!hasKeys) {
+      await c.run('BEGIN TRANSACTION');
+      await c.run(DDL.find((d) => d.includes(' attr_keys '))!);
+      await c.run(`INSERT INTO attr_keys VALUES ('', 10), ('', 11)`);
+      await c.run('COMMIT');
     }
     return;
   }

@@ -23,6 +23,7 @@ import type { NormalizedQuery, SummarySpan } from '../query.js';
 import { compareSummaries, normalizeQuery, spanMatches, summarizeTrace, summarySpanOf } from '../query.js';
 import { attributePattern, escapeText, unescapeText } from './codec.js';
 import { Head } from './head.js';
+import { AttributeKeys, KeyKind } from './keys.js';
 import type { Loader, RowSource } from './loaders.js';
 import { YIELD_EVERY, appendRows, loadAppender, loadCsv, yieldToEventLoop } from './loaders.js';
 import type { ResourceRow, ScopeRow } from './rows.js';
@@ -84,6 +85,7 @@ export class EmbeddedStore implements TraceStore {
   /** service -> `name\0kind` -> operation; covers the head too. */
   private ops = new Map<string, Map<string, OperationInfo>>();
   private pendingOpRows: [string, string, number][] = [];
+  private readonly keys = new AttributeKeys();
   private readonly counters = { flushes: 0, flushFailures: 0, loadedSpans: 0, loadMillis: 0, csvFallbacks: 0 };
   private readonly resourceCache = new Map<number, Resource>();
   private readonly scopeCache = new Map<number, InstrumentationScope>();
@@ -126,6 +128,7 @@ export class EmbeddedStore implements TraceStore {
       const store = new EmbeddedStore(instance, writer, resources, scopes, opts);
       await store.loadRegistries();
       await store.loadOperations();
+      await store.loadKeys();
       return store;
     } catch (e) {
       writer.closeSync();
@@ -260,6 +263,9 @@ export class EmbeddedStore implements TraceStore {
       ids[2 * i] = this.resources.idOf(spans[i]!.resource);
       ids[2 * i + 1] = this.scopes.idOf(spans[i]!.scope);
     }
+    for (const s of spans) for (const kv of s.attributes) this.keys.note(KeyKind.SPAN, kv.key);
+    for (const r of this.resources.pendingObjects()) for (const kv of r.attributes) this.keys.note(KeyKind.RESOURCE, kv.key);
+    const keyRows = this.keys.take();
     const rows: RowSource = { count: spans.length, row: (i) => spanRow(spans[i]!, ids[2 * i]!, ids[2 * i + 1]!) };
     const opRows = this.pendingOpRows;
     this.pendingOpRows = [];
@@ -275,6 +281,7 @@ export class EmbeddedStore implements TraceStore {
           this.scopes.pendingRows().map((r) => [r.id, r.name, r.version, r.attrs, r.dropped, r.schemaUrl]),
         );
         await appendRows(c, 'operations', ['text', 'text', 'u8'], opRows);
+        await appendRows(c, 'attr_keys', ['text', 'u8'], keyRows);
         await loadSpans();
         await c.run('COMMIT');
       } catch (e) {
@@ -301,6 +308,7 @@ export class EmbeddedStore implements TraceStore {
       this.resources.rollback();
       this.scopes.rollback();
       this.pendingOpRows.unshift(...opRows);
+      this.keys.rollback(keyRows);
       throw e;
     }
   }
@@ -333,6 +341,11 @@ export class EmbeddedStore implements TraceStore {
     this.resources.preload(resources.map(([id, attrs, dropped, schemaUrl]) => ({ id, attrs, dropped, schemaUrl }) as ResourceRow));
     const scopes = (await this.writer.runAndReadAll('SELECT id, name, version, attrs, dropped, schema_url FROM scopes ORDER BY id DESC')).getRows();
     this.scopes.preload(scopes.map(([id, name, version, attrs, dropped, schemaUrl]) => ({ id, name, version, attrs, dropped, schemaUrl }) as ScopeRow));
+  }
+
+  private async loadKeys(): Promise<void> {
+    const rows = (await this.writer.runAndReadAll('SELECT kind, key FROM attr_keys')).getRows();
+    this.keys.load(rows.map(([kind, key]) => [kind as number, key as string]));
   }
 
   private async loadOperations(): Promise<void> {
@@ -444,8 +457,8 @@ export class EmbeddedStore implements TraceStore {
       }
     }
     return this.read(async (c) => {
-      const { sql, values, types } = searchSql(q);
-      for (const [tid, k] of (await c.runAndReadAll(sql, values, types)).getRows()) {
+      const found = searchSql(q, this.keys);
+      for (const [tid, k] of found ? (await c.runAndReadAll(found.sql, found.values, found.types)).getRows() : []) {
         const id = hex32(tid as bigint);
         const prev = newest.get(id);
         if (prev === undefined || (k as bigint) > prev) newest.set(id, k as bigint);
@@ -512,10 +525,10 @@ export class EmbeddedStore implements TraceStore {
 
 /**
  * Traces with a span matching every condition: (trace id, start of its newest
- * matching span), newest first. All values are bound parameters; the SQL text
- * is built from fixed fragments only.
+ * matching span), newest first; undefined when no stored span can match. All
+ * values are bound parameters; the SQL text is built from fixed fragments only.
  */
-function searchSql(q: NormalizedQuery): { sql: string; values: DuckDBValue[]; types: DuckDBType[] } {
+function searchSql(q: NormalizedQuery, keys: AttributeKeys): { sql: string; values: DuckDBValue[]; types: DuckDBType[] } | undefined {
   const values: DuckDBValue[] = [];
   const types: DuckDBType[] = [];
   const p = (v: DuckDBValue, t: DuckDBType) => {
@@ -532,8 +545,14 @@ function searchSql(q: NormalizedQuery): { sql: string; values: DuckDBValue[]; ty
   if (q.minDurationNanos !== undefined) where.push(`duration_ns >= ${p(q.minDurationNanos, UBIGINT)}`);
   if (q.maxDurationNanos !== undefined) where.push(`duration_ns <= ${p(q.maxDurationNanos, UBIGINT)}`);
   for (const { key, value } of q.attributes) {
+    const onSpans = keys.mayHold(KeyKind.SPAN, key);
+    const onResources = keys.mayHold(KeyKind.RESOURCE, key);
+    if (!onSpans && !onResources) return undefined;
     const pattern = p(attributePattern(key, value), VARCHAR);
-    where.push(`(contains(attrs, ${pattern}) OR resource_id IN (SELECT id FROM resources WHERE contains(attrs, ${pattern})))`);
+    const either: string[] = [];
+    if (onSpans) either.push(`contains(attrs, ${pattern})`);
+    if (onResources) either.push(`resource_id IN (SELECT id FROM resources WHERE contains(attrs, ${pattern}))`);
+    where.push(`(${either.join(' OR ')})`);
   }
   const sql =
     `SELECT trace_id, max(start_ns) AS newest FROM spans ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ` +
