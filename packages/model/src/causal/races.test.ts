@@ -232,6 +232,14 @@ describe('detector vs brute-force reference', () => {
     ['some threads without clocks', { steps: 220, processes: 3, threadsPerProcess: 2, variables: 3, clockless: 0.5, traces: 3 }],
     ['lock-heavy, atomics', { steps: 220, processes: 2, threadsPerProcess: 3, variables: 2, pLock: 0.4, pAtomic: 0.4 }],
   ];
+  it('long histories on two hot variables: same races, 40 seeds', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const { events } = simulateHistory({ seed, steps: 900, processes: 3, threadsPerProcess: 3, variables: 2, pMessage: 0.2 + (seed % 3) * 0.15, contextEvents: seed % 2 ? 30 : undefined, traces: 3 });
+      const order = buildCausalOrder(events);
+      const unlimited = { order, maxRacesPerVariable: Infinity, maxRaces: Infinity };
+      assert.deepEqual(detectRaces(events, unlimited).races.map(raceKey), detectRacesBruteForce(events, unlimited).races.map(raceKey), `seed ${seed}`);
+    }
+  });
   for (const [name, opts] of modes) {
     it(`${name}: same races, 150 seeds, with and without caps`, () => {
       for (let seed = 1; seed <= 150; seed++) {
