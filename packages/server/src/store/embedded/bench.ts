@@ -31,7 +31,7 @@ export interface Latency {
 export interface StorageBenchResult {
   spans: number;
   loader: Loader;
-  /** rows/s of the flush path alone (sort, encode, load, commit), averaged over every flush */
+  /** rows/s of the flush path (sort, encode, load, commit: wall time of the flushes in the timed phase) */
   flushRowsPerSec: number;
   /** spans/s over the first 200k spans, from first write to the end of flush(), as 1,000-span requests */
   ingestSpansPerSec: number;
@@ -39,8 +39,10 @@ export interface StorageBenchResult {
   eventLoopDelayMs: { p99: number; max: number };
   bytesOnDisk: number;
   bytesPerSpan: number;
-  /** the database file's blocks: used, and free (left by checkpoints rewriting the last row group, reused as it grows) */
+  /** the database file's 256 KiB blocks: used, and free (left by checkpoints rewriting the last row group, reused as it grows) */
   blocks: { used: number; free: number };
+  /** bytes per span in used blocks only */
+  usedBytesPerSpan: number;
   getTraceMs: Latency;
   searchMs: Record<string, Latency>;
   reopenMs: number;
@@ -88,6 +90,7 @@ export async function runStorageBench(opts: StorageBenchOptions = {}): Promise<S
     take(phase1, Math.min(total, 200_000));
     (globalThis as { gc?: () => void }).gc?.();
     const delay = monitorEventLoopDelay({ resolution: 5 });
+    const before = store.diagnostics();
     delay.enable();
     const t1 = performance.now();
     for (let i = 0; i < phase1.length; i += 1000) {
@@ -97,6 +100,8 @@ export async function runStorageBench(opts: StorageBenchOptions = {}): Promise<S
     await store.flush();
     const ingestMs = performance.now() - t1;
     delay.disable();
+    const phase1Flushes = store.diagnostics();
+    const flushRowsPerSec = Math.round((phase1Flushes.loadedSpans - before.loadedSpans) / ((phase1Flushes.loadMillis - before.loadMillis) / 1000));
     let written = phase1.length;
     phase1.length = 0;
     log(`phase 1: ${written} spans in ${Math.round(ingestMs)} ms`);
@@ -143,12 +148,13 @@ export async function runStorageBench(opts: StorageBenchOptions = {}): Promise<S
     return {
       spans: written,
       loader,
-      flushRowsPerSec: Math.round(d.loadedSpans / (d.loadMillis / 1000)),
+      flushRowsPerSec,
       ingestSpansPerSec: Math.round(Math.min(total, 200_000) / (ingestMs / 1000)),
       eventLoopDelayMs: { p99: Math.round(delay.percentile(99) / 1e4) / 100, max: Math.round(delay.max / 1e4) / 100 },
       bytesOnDisk: stats.bytesOnDisk,
       bytesPerSpan: Math.round((stats.bytesOnDisk / written) * 10) / 10,
       blocks,
+      usedBytesPerSpan: Math.round(((blocks.used * 262_144) / written) * 10) / 10,
       getTraceMs,
       searchMs,
       reopenMs: Math.round(reopenMs),
