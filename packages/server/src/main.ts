@@ -16,6 +16,8 @@ import { Ingester } from './pipeline/ingest.js';
 import { otlpHttpHandler } from './receive/otlp-http.js';
 import { startOtlpGrpc } from './receive/otlp-grpc.js';
 import { queryApi } from './query/api.js';
+import { analysisApi } from './query/analysis-api.js';
+import { seedRestApi } from './receive/seed-rest/index.js';
 import { openApiDocument } from './query/openapi.js';
 import { landingPage } from './ui/landing.js';
 
@@ -70,7 +72,11 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
     return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
   });
   app.post('/v1/traces', otlp);
+  // Before queryApi: its /traces/:traceId would take /api/v1/traces/slow for an id.
+  app.route('/api/v1', analysisApi(store));
   app.route('/api/v1', queryApi(store));
+  const seedRest = seedRestApi({ ingester, store, metrics, log });
+  app.route('/', seedRest.app);
   app.get('/api/openapi.json', (c) => c.json(openApiDocument));
   app.get('/', (c) => c.html(landingPage));
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
@@ -106,6 +112,7 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
       closing ??= (async () => {
         clearInterval(retentionTimer);
         await Promise.all([http.close(), otlpHttp.close(), grpc.close()]);
+        await seedRest.close();
         await ingester.close();
         await ingester.checkpoint().catch((e) => log(`final checkpoint failed: ${e}`));
         await wal.close();

@@ -13,7 +13,8 @@ commands:
            [--host 0.0.0.0] [--max-body-bytes N] [--max-inflight-bytes N] [--wal-sync always|none]
            [--checkpoint-interval 10s] [--api-keys k1,k2]
            every flag also as ARIADNE_<FLAG_IN_CAPS>, e.g. ARIADNE_DATA, ARIADNE_PORT
-  trace    <traceId> [--url http://localhost:3000]
+  trace    <traceId> [--analyze] [--json] [--url http://localhost:3000]
+           --analyze: critical path, bottleneck marks, service breakdown, clock skew
   search   [--service S] [--operation O] [--min-duration 100ms] [--max-duration 2s]
            [--status error|ok|unset] [--attr k=v]... [--start T] [--end T] [--limit N] [--json]
            [--url http://localhost:3000]

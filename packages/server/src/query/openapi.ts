@@ -1,5 +1,7 @@
 // OpenAPI 3.1 description of /api/v1, served at /api/openapi.json.
 
+import { analysisPaths, seedRestPaths, seedRestSchemas } from './analysis-openapi.js';
+
 const error = { type: 'object', properties: { error: { type: 'string' }, param: { type: 'string' } }, required: ['error'] };
 const anyValue = {
   type: 'object',
@@ -126,6 +128,8 @@ export const openApiDocument = {
         },
       },
     },
+    ...analysisPaths,
+    ...seedRestPaths,
   },
-  components: { schemas: { AnyValue: anyValue, KeyValue: keyValue, Span: span, TraceSummary: summary } },
+  components: { schemas: { AnyValue: anyValue, KeyValue: keyValue, Span: span, TraceSummary: summary, ...seedRestSchemas } },
 };
