@@ -73,3 +73,64 @@ export {
   changePath,
   outliers,
 } from './analysis/index.js';
+export type { ClockEntry, VectorClock, ClockOrder, ClockHeader } from './causal/index.js';
+export {
+  MAX_CLOCK_COMPONENTS,
+  CLOCK_HEADER,
+  RACEWAY_CLOCK_HEADER,
+  EMPTY_CLOCK,
+  clockComponent,
+  clockFromJson,
+  parseClock,
+  formatClock,
+  clockValue,
+  clockSum,
+  compareClocks,
+  mergeClocks,
+  incrementClock,
+  encodeClockHeader,
+  decodeClockHeader,
+} from './causal/index.js';
+export type { CausalKind, AccessKind, LockOp, AsyncOp, HeldLock, CausalEvent, RawCausalEvent, SpanInfo, SpanTopology } from './causal/index.js';
+export {
+  STATE_EVENT,
+  LOCK_EVENT,
+  ASYNC_EVENT,
+  CausalAttr,
+  ACCESS_KINDS,
+  isWriteAccess,
+  isAtomicAccess,
+  parseAccessKind,
+  isSharedLockType,
+  assignLockSets,
+  extractCausalEvents,
+  spanTopology,
+} from './causal/index.js';
+export type { CausalOrder, CausalOrderOptions, EventRelation } from './causal/index.js';
+export { buildCausalOrder } from './causal/index.js';
+export type { RaceSeverity, RaceAccess, Race, RaceReport, RaceOptions } from './causal/index.js';
+export {
+  DEFAULT_MAX_RACES_PER_VARIABLE,
+  DEFAULT_MAX_RACES,
+  accessesConflict,
+  raceSeverity,
+  locksProtect,
+  detectRaces,
+  detectRacesBruteForce,
+  raceReportToJson,
+} from './causal/index.js';
+export type {
+  AuditLink,
+  AuditEntry,
+  AuditTrail,
+  AuditOptions,
+  ServiceBreakdown,
+  AsyncEnd,
+  AsyncOutcome,
+  AsyncPair,
+  LockContention,
+  CausalReport,
+} from './causal/index.js';
+export { buildAuditTrails, serviceBreakdown, asyncPairs, lockContention, buildCausalReport, causalReportToJson } from './causal/index.js';
+export type { SimulationOptions, SimulatedHistory, RaceBenchOptions, RaceBenchResult } from './causal/index.js';
+export { simulateHistory, historyToSpans, benchRaces } from './causal/index.js';
