@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import { traceServiceDefinition } from '../receive/otlp-grpc.js';
 import { fileURLToPath } from 'node:url';
 import { generateTraces } from './dataset.js';
 import protobuf from 'protobufjs';
@@ -20,11 +22,12 @@ export interface IngestBenchOptions {
   spansPerRequest: number;
   distinctPayloads: number;
   walSync: 'always' | 'none';
+  transport: 'http' | 'grpc';
   log: (msg: string) => void;
 }
 
 export interface IngestBenchResult {
-  transport: 'otlp-http-protobuf';
+  transport: 'otlp-http-protobuf' | 'otlp-grpc';
   durationSec: number;
   requests: number;
   spansSent: number;
@@ -122,16 +125,23 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   try {
-    const ports = await new Promise<{ otlpHttp: number }>((resolve, reject) => {
+    const ports = await new Promise<{ otlpHttp: number; otlpGrpc: number }>((resolve, reject) => {
       let buf = '';
       child.stdout!.on('data', (d: Buffer) => {
         buf += d.toString();
-        const m = /otlp-http=(\d+)/.exec(buf);
-        if (m) resolve({ otlpHttp: Number(m[1]) });
+        const m = /otlp-http=(\d+) otlp-grpc=(\d+)/.exec(buf);
+        if (m) resolve({ otlpHttp: Number(m[1]), otlpGrpc: Number(m[2]) });
       });
       child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
     });
     const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
+    const GrpcClient = grpc.makeGenericClientConstructor(traceServiceDefinition, 'TraceService');
+    const grpcClient =
+      o.transport === 'grpc'
+        ? (new GrpcClient(`127.0.0.1:${ports.otlpGrpc}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20 }) as grpc.Client & {
+            Export(body: Buffer, cb: (err: grpc.ServiceError | null) => void): void;
+          })
+        : undefined;
     let seq = 0;
     let requests = 0;
     let spansSent = 0;
@@ -141,6 +151,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
       const body = Buffer.from(p.bytes);
       const n = ++seq;
       for (const off of p.idOffsets) body.writeUInt32BE(n, off); // unique trace ids per request
+      if (grpcClient) return new Promise((resolve) => grpcClient.Export(body, (err) => resolve(err === null)));
       return new Promise((resolve) => {
         const req = http.request(
           { host: '127.0.0.1', port: ports.otlpHttp, path: '/v1/traces', method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
@@ -172,6 +183,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
     const ticks = cpuTicks(child.pid!) - ticks0;
     const rss = peakRss(child.pid!);
     agent.destroy();
+    grpcClient?.close();
     const measuredAcked = spansAcked - acked0;
     o.log(`sent ${spansSent} spans in ${requests} requests over ${elapsed.toFixed(1)}s; acked ${measuredAcked}; failed requests ${failed}`);
 
@@ -183,7 +195,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
     await store.close();
     const spansPerSec = measuredAcked / elapsed;
     return {
-      transport: 'otlp-http-protobuf',
+      transport: o.transport === 'grpc' ? 'otlp-grpc' : 'otlp-http-protobuf',
       durationSec: elapsed,
       requests,
       spansSent,

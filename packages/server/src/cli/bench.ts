@@ -19,6 +19,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
         spansPerRequest: Number(flags['spans-per-request'] ?? 100),
         distinctPayloads: 200,
         walSync: flags['wal-sync'] === 'none' ? 'none' : 'always',
+        transport: flags.transport === 'grpc' ? 'grpc' : 'http',
         log,
       });
       if (json) console.log(JSON.stringify(r, null, 2));
@@ -48,8 +49,46 @@ export async function benchCommand(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'races': {
+      // The race detector against the brute-force reference on the same simulated history.
+      const { benchRaces } = await import('@ariadne/model');
+      const num = (flag: string, dflt: number) => {
+        const v = flags[flag] === undefined ? dflt : Number(flags[flag]);
+        if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigError(`--${flag} must be a positive integer, not '${flags[flag]}'`);
+        return v;
+      };
+      const stateEvents = num('state-events', 100_000);
+      const r = benchRaces({ stateEvents, variables: num('variables', 1000), bruteForceStateEvents: num('brute-force-events', stateEvents), seed: num('seed', 1) });
+      const bf = r.bruteForce;
+      const out = {
+        events: r.events,
+        stateEvents: r.stateEvents,
+        variables: r.variables,
+        threads: r.threads,
+        orderMs: r.orderMs,
+        detectMs: r.detectMs,
+        detectorMs: r.totalMs,
+        races: r.races,
+        racesCapped: r.truncated,
+        bruteForceStateEvents: bf.stateEvents,
+        bruteForceMs: bf.totalMs,
+        detectorOnSameEventsMs: bf.detectorMs,
+        speedup: bf.detectorMs > 0 ? bf.totalMs / bf.detectorMs : null,
+        sameRacesAsBruteForce: bf.sameRacesAsDetector,
+      };
+      if (json) console.log(JSON.stringify(out, null, 2));
+      else {
+        const ms = (x: number) => `${x.toFixed(0)} ms`;
+        console.log(`races (${r.stateEvents} state events of ${r.events} events, ${r.variables} variables, ${r.threads} threads)`);
+        console.log(`  detector                 ${ms(r.totalMs)}  (happens-before ${ms(r.orderMs)} + detection ${ms(r.detectMs)}), ${r.races} races${r.truncated ? ' (capped)' : ''}`);
+        console.log(`  brute force (reference)  ${ms(bf.totalMs)}  on ${bf.stateEvents === r.stateEvents ? 'the same' : `the first ${bf.stateEvents}`} state events`);
+        console.log(`  detector on those        ${ms(bf.detectorMs)}  → speedup ${out.speedup === null ? 'n/a' : `${out.speedup.toFixed(1)}×`}`);
+        console.log(`  same races               ${bf.sameRacesAsDetector ? 'yes' : 'NO'}`);
+      }
+      return bf.sameRacesAsDetector ? 0 : 1;
+    }
     default:
-      console.error('usage: ariadne bench <ingest|sdk> [--duration 20s] [--concurrency 16] [--json]');
+      console.error('usage: ariadne bench <ingest|sdk|races> [--duration 20s] [--concurrency 16] [--json]');
       return 2;
   }
 }

@@ -1,9 +1,11 @@
-// `ariadne <command>`: serve, trace, search, bench.
+// `ariadne <command>`: serve, trace, search, races, causal, bench.
 
 import { ConfigError, loadConfig, parseArgs } from '../config/config.js';
 import { traceCommand } from './trace.js';
 import { searchCommand } from './search.js';
 import { benchCommand } from './bench.js';
+import { racesCommand } from './races.js';
+import { causalCommand } from './causal.js';
 
 const USAGE = `usage: ariadne <command> [flags]
 
@@ -18,8 +20,14 @@ commands:
   search   [--service S] [--operation O] [--min-duration 100ms] [--max-duration 2s]
            [--status error|ok|unset] [--attr k=v]... [--start T] [--end T] [--limit N] [--json]
            [--url http://localhost:3000]
-  bench    ingest [--duration 20s] [--concurrency 16] [--wal-sync always|none] [--json]
-  bench    sdk [--iterations 50000] [--json]`;
+  bench    ingest [--duration 20s] [--concurrency 16] [--transport http|grpc] [--wal-sync always|none] [--json]
+  bench    sdk [--iterations 50000] [--json]
+  bench    races [--state-events 100000] [--variables 1000] [--brute-force-events N] [--json]
+  races    [--trace ID] [--start T] [--end T] [--service S] [--limit N] [--json] [--url http://localhost:3000]
+           data races of one trace, or of every trace in a window (default the last hour)
+  causal   <traceId> [--timeline 30] [--json] [--url http://localhost:3000]
+           full-chain analysis: events by type and service, async pairs, decorated
+           functions, timeline, races, locks, highlights`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -33,6 +41,10 @@ export async function main(argv: string[]): Promise<number> {
         return await searchCommand(rest);
       case 'bench':
         return await benchCommand(rest);
+      case 'races':
+        return await racesCommand(rest);
+      case 'causal':
+        return await causalCommand(rest);
       case undefined:
       case 'help':
       case '--help':
