@@ -138,7 +138,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
     const GrpcClient = grpc.makeGenericClientConstructor(traceServiceDefinition, 'TraceService');
     const grpcClient =
       o.transport === 'grpc'
-        ? (new GrpcClient(`127.0.0.1:${ports.otlpGrpc}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20 }) as grpc.Client & {
+        ? (new GrpcClient(`127.0.0.1:${ports.otlpGrpc}`, grpc.credentials.createInsecure(), { "grpc.max_send_message_length": 64 << 20 }) as unknown as grpc.Client & {
             Export(body: Buffer, cb: (err: grpc.ServiceError | null) => void): void;
           })
         : undefined;
