@@ -17,6 +17,8 @@ import { otlpHttpHandler } from './receive/otlp-http.js';
 import { startOtlpGrpc } from './receive/otlp-grpc.js';
 import { queryApi } from './query/api.js';
 import { analysisApi } from './query/analysis-api.js';
+import { causalApi } from './query/causal-api.js';
+import { racewayHandler } from './receive/raceway/http.js';
 import { seedRestApi } from './receive/seed-rest/index.js';
 import { openApiDocument } from './query/openapi.js';
 import { landingPage } from './ui/landing.js';
@@ -72,8 +74,10 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
     return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
   });
   app.post('/v1/traces', otlp);
+  app.post('/events', racewayHandler({ ingester, metrics, maxBodyBytes: config.maxBodyBytes }));
   // Before queryApi: its /traces/:traceId would take /api/v1/traces/slow for an id.
   app.route('/api/v1', analysisApi(store));
+  app.route('/api/v1', causalApi(store));
   app.route('/api/v1', queryApi(store));
   const seedRest = seedRestApi({ ingester, store, metrics, log });
   app.route('/', seedRest.app);
@@ -86,20 +90,29 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
   });
 
   const otlpApp = new Hono<Env>();
+  if (config.apiKeys.length) otlpApp.use('*', apiKeyGuard(config.apiKeys, metrics));
   otlpApp.post('/v1/traces', otlp);
   otlpApp.notFound((c) => c.json({ error: `OTLP/HTTP port: only POST /v1/traces is served here` }, 404));
 
   const http = await listen(app, config.host, config.port);
   const otlpHttp = await listen(otlpApp, config.host, config.otlpHttpPort);
-  const grpc = await startOtlpGrpc({ ingester, metrics, maxBodyBytes: config.maxBodyBytes }, config.host, config.otlpGrpcPort);
+  const grpc = await startOtlpGrpc({ ingester, metrics, maxBodyBytes: config.maxBodyBytes, apiKeys: config.apiKeys }, config.host, config.otlpGrpcPort);
 
-  const retentionTimer = setInterval(() => {
+  let retentionRun: Promise<void> | undefined;
+  const applyRetention = () => {
+    if (retentionRun) return;
     const cutoff = BigInt(Date.now()) * 1_000_000n - BigInt(config.retentionNanos);
-    store
+    retentionRun = store
       .deleteBefore(cutoff)
-      .then((n) => metrics.retentionDeleted.inc(n))
-      .catch((e) => log(`retention failed: ${e}`));
-  }, 60_000);
+      .then((n) => {
+        metrics.retentionDeleted.inc(n);
+        if (n) log(`retention: deleted ${n} spans that started before ${new Date(Number(cutoff / 1_000_000n)).toISOString()}`);
+      })
+      .catch((e) => log(`retention failed: ${e}`))
+      .finally(() => (retentionRun = undefined));
+  };
+  applyRetention();
+  const retentionTimer = setInterval(applyRetention, config.retentionIntervalMs);
   retentionTimer.unref();
 
   let closing: Promise<void> | undefined;
@@ -111,6 +124,7 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
     close() {
       closing ??= (async () => {
         clearInterval(retentionTimer);
+        await retentionRun;
         await Promise.all([http.close(), otlpHttp.close(), grpc.close()]);
         await seedRest.close();
         await ingester.close();

@@ -13,6 +13,8 @@ export interface ServerConfig {
   storage: 'embedded' | 'clickhouse';
   clickhouseUrl: string;
   retentionNanos: Nanos;
+  /** how often retention runs (also once at start) */
+  retentionIntervalMs: number;
   /** largest request body, checked after decompression */
   maxBodyBytes: number;
   /** request bodies being processed at once before new ones get 503 */
@@ -33,6 +35,7 @@ export const DEFAULTS: ServerConfig = {
   storage: 'embedded',
   clickhouseUrl: 'http://localhost:8123',
   retentionNanos: parseDuration('7d')!,
+  retentionIntervalMs: 60_000,
   maxBodyBytes: 20 * 1024 * 1024,
   maxInflightBytes: 512 * 1024 * 1024,
   walSync: 'always',

@@ -28,10 +28,19 @@ export interface OtlpGrpcDeps {
   ingester: Ingester;
   metrics: Metrics;
   maxBodyBytes: number;
+  /** when non-empty, calls need `authorization: Bearer <key>` or `x-api-key` metadata */
+  apiKeys?: readonly string[];
 }
 
 export async function startOtlpGrpc(deps: OtlpGrpcDeps, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
   const { ingester, metrics } = deps;
+  const keys = new Set(deps.apiKeys ?? []);
+  const authorized = (md: grpc.Metadata): boolean => {
+    if (!keys.size) return true;
+    const auth = String(md.get('authorization')[0] ?? '');
+    const key = String(md.get('x-api-key')[0] ?? '') || (auth.startsWith('Bearer ') ? auth.slice(7) : '');
+    return keys.has(key);
+  };
   const server = new grpc.Server({
     'grpc.max_receive_message_length': deps.maxBodyBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
@@ -39,6 +48,11 @@ export async function startOtlpGrpc(deps: OtlpGrpcDeps, host: string, port: numb
   server.addService(traceServiceDefinition, {
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Uint8Array>) => {
       const body = call.request;
+      if (!authorized(call.metadata)) {
+        metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'unauthorized' });
+        callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or invalid API key (send authorization: Bearer <key> or x-api-key metadata)' });
+        return;
+      }
       if (!ingester.reserve(body.length)) {
         metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'overloaded' });
         callback({ code: grpc.status.UNAVAILABLE, details: 'server is over its in-flight memory limit; retry later' });
