@@ -1,6 +1,7 @@
 // OpenAPI 3.1 description of /api/v1, served at /api/openapi.json.
 
 import { analysisPaths, seedRestPaths, seedRestSchemas } from './analysis-openapi.js';
+import { causalPaths, causalSchemas, racewayPaths } from './causal-openapi.js';
 
 const error = { type: 'object', properties: { error: { type: 'string' }, param: { type: 'string' } }, required: ['error'] };
 const anyValue = {
@@ -129,7 +130,9 @@ export const openApiDocument = {
       },
     },
     ...analysisPaths,
+    ...causalPaths,
     ...seedRestPaths,
+    ...racewayPaths,
   },
-  components: { schemas: { AnyValue: anyValue, KeyValue: keyValue, Span: span, TraceSummary: summary, ...seedRestSchemas } },
+  components: { schemas: { AnyValue: anyValue, KeyValue: keyValue, Span: span, TraceSummary: summary, ...seedRestSchemas, ...causalSchemas } },
 };
