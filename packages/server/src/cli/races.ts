@@ -112,7 +112,9 @@ export function racesReport(r: RacesAnswer): string[] {
     out.push('', r.events ? 'No data races.' : 'No causal events (ariadne.state / ariadne.lock / ariadne.async, or Raceway events) to analyse.');
     return out;
   }
-  r.races.forEach((race, i) => {
+  // Critical first; otherwise the server's order (by variable, then processing order).
+  const races = [...r.races].sort((x, y) => (x.severity === y.severity ? 0 : x.severity === 'critical' ? -1 : 1));
+  races.forEach((race, i) => {
     const [a, b] = race.accesses;
     out.push('', `[${i + 1}] ${race.severity.toUpperCase()}  ${race.variable}  ${a.access}/${b.access}${a.traceId !== b.traceId ? '  (across traces)' : ''}`);
     for (const [label, x] of [['A', a], ['B', b]] as const) {

@@ -53,9 +53,10 @@ function isJson(contentType: string | undefined): boolean {
 export function racewayHandler(deps: RacewayHttpDeps) {
   const { ingester, metrics, maxBodyBytes } = deps;
 
-  const answer = (status: number, a: Partial<RacewayAnswer> & { success: boolean }, headers: Record<string, string> = {}): Response =>
+  const answer = (status: number, { success, ...a }: Partial<RacewayAnswer> & { success: boolean }, headers: Record<string, string> = {}): Response =>
     new Response(
-      JSON.stringify({ data: null, error: null, errors: [], accepted: 0, rejected: 0, spans: 0, traceIds: [], ...a }),
+      // Raceway's fields first, in its order.
+      JSON.stringify({ success, data: null, error: null, errors: [], accepted: 0, rejected: 0, spans: 0, traceIds: [], ...a }),
       { status, headers: { 'content-type': 'application/json', ...headers } },
     );
   const refuse = (status: 400 | 413 | 415, reason: string, message: string): Response => {
