@@ -160,7 +160,7 @@ function apiKeyGuard(keys: string[], metrics: Metrics) {
   return async (c: import('hono').Context<Env>, next: () => Promise<void>) => {
     if (open.has(c.req.path)) return next();
     const auth = c.req.header('authorization');
-    const key = c.req.header('x-api-key') ?? (auth?.startsWith('Bearer ') ? auth.slice(7) : undefined);
+    const key = c.req.header('x-api-key') ?? c.req.header('x-raceway-key') ?? (auth?.startsWith('Bearer ') ? auth.slice(7) : undefined);
     if (!key || !allowed.has(key)) {
       metrics.requestsRefused.inc({ receiver: 'http', reason: 'unauthorized' });
       return c.json({ error: 'missing or invalid API key (send Authorization: Bearer <key> or X-API-Key)' }, 401);

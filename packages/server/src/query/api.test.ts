@@ -145,6 +145,7 @@ describe('API keys', () => {
     assert.equal((await get(server, '/api/v1/services', { authorization: 'Bearer wrong' })).status, 401);
     assert.equal((await get(server, '/api/v1/services', { authorization: 'Bearer s3cret' })).status, 200);
     assert.equal((await get(server, '/api/v1/services', { 'x-api-key': 's3cret' })).status, 200);
+    assert.equal((await get(server, '/api/v1/services', { 'x-raceway-key': 's3cret' })).status, 200);
     assert.equal(await post(server, [makeSpan()]), 401);
     assert.equal(await post(server, [makeSpan()], { 'x-api-key': 's3cret' }), 200);
     assert.equal((await get(server, '/health')).status, 200);
