@@ -258,7 +258,7 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
       it('returns 20 traces by default and honours larger limits', () =>
         withStore(async ({ store }) => {
           const start = nowNanos() - 600n * SECOND;
-          const traces = Array.from({ length: 30 }, (_, i) => makeTrace({ services: ['many'], depth: 0, start: start + BigInt(i) * SECOND }));
+          const traces = Array.from({ length: 70 }, (_, i) => makeTrace({ services: ['many'], depth: 0, start: start + BigInt(i) * SECOND }));
           await writeIn(store, traces.flat(), 'split');
           const newestFirst = traces.map((t) => t[0]!.traceId).reverse();
           assert.deepStrictEqual((await store.search({ service: 'many' })).map((s) => s.traceId), newestFirst.slice(0, 20));
