@@ -4,6 +4,7 @@
 export type { DecodeResult, DecodeOutcome } from './result.js';
 export { MAX_REJECTION_REASONS } from './result.js';
 export { decodeTraceRequestProto, MAX_ANY_VALUE_DEPTH } from './decode-proto.js';
+export { validateTraceRequestProto, type ValidateOutcome } from './validate-proto.js';
 export { decodeTraceRequestJson } from './decode-json.js';
 export type { ExportResponseJson } from './encode.js';
 export { encodeTraceRequestProto, encodeExportResponseProto, exportResponseJson } from './encode.js';
