@@ -169,6 +169,30 @@ describe('EmbeddedStore', () => {
     }
   });
 
+  it('after a retention delete, forgets services that are gone and keeps resources in use', async () => {
+    const h = await harness()();
+    try {
+      const store = h.store;
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const old = makeTrace({ services: ['gone', 'kept'], start: now - 10n * 86_400_000_000_000n });
+      const fresh = makeTrace({ services: ['kept'] });
+      await store.write([...old, ...fresh]);
+      await store.flush();
+      assert.equal(await store.deleteBefore(now - 86_400_000_000_000n), old.length);
+      assert.deepStrictEqual(await store.services(), ['kept']);
+      // the same resource objects again: one whose row was collected, one still in use
+      const again = makeTrace({ services: ['gone', 'kept'] });
+      await store.write(again);
+      await store.flush();
+      const reopened = await h.reopen!();
+      assertSameSpans(await reopened.getTrace(again[0]!.traceId), again);
+      assertSameSpans(await reopened.getTrace(fresh[0]!.traceId), fresh);
+      assert.deepStrictEqual(await reopened.services(), ['gone', 'kept']);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   it('refuses to open data of a newer format', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ariadne-embedded-'));
     try {
