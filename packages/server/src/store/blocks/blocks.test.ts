@@ -1,0 +1,32 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { storeConformance } from '../conformance.js';
+import type { StoreHarness } from '../conformance.js';
+import type { TraceStore } from '../types.js';
+import { BlockStore } from './store.js';
+import type { BlockStoreOptions } from './store.js';
+
+export function harness(options: Omit<BlockStoreOptions, 'dir'> = {}): () => Promise<StoreHarness> {
+  return async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ariadne-blocks-'));
+    const openStore = () => BlockStore.open({ dir, compaction: 'inline', ...options });
+    let current: TraceStore = await openStore();
+    return {
+      get store() {
+        return current;
+      },
+      async reopen() {
+        await current.close();
+        current = await openStore();
+        return current;
+      },
+      async cleanup() {
+        await current.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  };
+}
+
+storeConformance('blocks', harness());

@@ -1,0 +1,531 @@
+// The head: spans written but not yet in a block, held as columns rather
+// than as Span objects (about 150 bytes a span instead of a couple of KB, and
+// nothing for the garbage collector to trace). write() does the dictionary
+// work here, on each request, so a flush only permutes and compresses.
+//
+//   row r: trace ordinal, span id (hi, lo), parent (hi, lo; 0 = root), start
+//   (ns after `base`, exact below 2^53), duration, service, name, kind,
+//   status, status message, trace state, flags, resource, scope, shape and
+//   the offset of its attribute value ids; events, links and dropped counts
+//   (rare) in a side map; rows whose times do not fit a double exactly
+//   ("odd" rows) keep exact bigints on the side and take a slow path.
+
+import type { KeyValue, Span, SpanEvent, SpanLink } from '@ariadne/model';
+import type { NormalizedQuery, SummarySpan } from '../query.js';
+import { spanMatches } from '../query.js';
+import { hexVal, toHex } from './bytes.js';
+import type { ShapeNode } from './dict.js';
+import { ObjectTable, Shapes, StringDict, ValueDict, resourceKey, scopeKey } from './dict.js';
+import { VType, textProbe, valueMatches } from './values.js';
+import type { InstrumentationScope, Resource } from '@ariadne/model';
+
+const SAFE = 2 ** 53;
+
+export interface RowExtras {
+  events: SpanEvent[];
+  links: SpanLink[];
+  droppedAttributes: number;
+  droppedEvents: number;
+  droppedLinks: number;
+}
+
+export interface OddTimes {
+  start: bigint;
+  end: bigint;
+}
+
+/** Parses 8 hex characters at `at` into an unsigned 32-bit number. */
+function hex8(s: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 8; i++) v = (v << 4) | hexVal(s.charCodeAt(i));
+  return v >>> 0;
+}
+
+function hex32(v: number): string {
+  return v.toString(16).padStart(8, '0');
+}
+
+export class Head {
+  readonly strings = new StringDict();
+  readonly dicts = new Map<number, ValueDict>();
+  readonly shapes = new Shapes(this.strings, this.dicts);
+  readonly resources = new ObjectTable<Resource>(resourceKey);
+  readonly scopes = new ObjectTable<InstrumentationScope>(scopeKey);
+
+  // traces
+  readonly traceIndex = new Map<string, number>();
+  readonly traceIds: string[] = [];
+  traceFirst = new Int32Array(1024);
+  traceLast = new Int32Array(1024);
+  traceRows = new Uint32Array(1024);
+  /** span ids of large traces, for duplicate checks without walking every row */
+  private readonly bigTraceSpans = new Map<number, Set<string>>();
+
+  // rows
+  rows = 0;
+  live = 0;
+  private cap = 0;
+  trace!: Uint32Array;
+  next!: Int32Array;
+  spanHi!: Uint32Array;
+  spanLo!: Uint32Array;
+  parentHi!: Uint32Array;
+  parentLo!: Uint32Array;
+  start!: Float64Array;
+  dur!: Float64Array;
+  service!: Uint32Array;
+  name!: Uint32Array;
+  kind!: Uint8Array;
+  status!: Uint8Array;
+  statusMsg!: Uint32Array;
+  traceState!: Uint32Array;
+  flags!: Uint32Array;
+  resource!: Uint32Array;
+  scope!: Uint32Array;
+  shape!: Uint32Array;
+  attrStart!: Uint32Array;
+  deleted!: Uint8Array;
+  attrVals = new Uint32Array(16384);
+  attrCount = 0;
+  readonly extras = new Map<number, RowExtras>();
+  readonly odd = new Map<number, OddTimes>();
+  /** start of the first span written: row times are offsets from it */
+  base: bigint | undefined;
+  minStart = Infinity;
+  maxStart = -Infinity;
+  /** service string id -> name string id * 256 + kind: what services() and operations() list */
+  readonly ops = new Map<number, Set<number>>();
+  /** performance.now() of the first write, for the age-based flush */
+  readonly createdAt = performance.now();
+
+  constructor(initialRows = 4096) {
+    this.grow(initialRows);
+  }
+
+  private grow(min: number): void {
+    let cap = Math.max(this.cap * 2, 1024);
+    while (cap < min) cap *= 2;
+    const g = <T extends Uint32Array | Int32Array | Float64Array | Uint8Array>(a: T | undefined, make: (n: number) => T): T => {
+      const b = make(cap);
+      if (a) b.set(a.subarray(0, this.rows) as never);
+      return b;
+    };
+    this.trace = g(this.trace, (n) => new Uint32Array(n));
+    this.next = g(this.next, (n) => new Int32Array(n));
+    this.spanHi = g(this.spanHi, (n) => new Uint32Array(n));
+    this.spanLo = g(this.spanLo, (n) => new Uint32Array(n));
+    this.parentHi = g(this.parentHi, (n) => new Uint32Array(n));
+    this.parentLo = g(this.parentLo, (n) => new Uint32Array(n));
+    this.start = g(this.start, (n) => new Float64Array(n));
+    this.dur = g(this.dur, (n) => new Float64Array(n));
+    this.service = g(this.service, (n) => new Uint32Array(n));
+    this.name = g(this.name, (n) => new Uint32Array(n));
+    this.kind = g(this.kind, (n) => new Uint8Array(n));
+    this.status = g(this.status, (n) => new Uint8Array(n));
+    this.statusMsg = g(this.statusMsg, (n) => new Uint32Array(n));
+    this.traceState = g(this.traceState, (n) => new Uint32Array(n));
+    this.flags = g(this.flags, (n) => new Uint32Array(n));
+    this.resource = g(this.resource, (n) => new Uint32Array(n));
+    this.scope = g(this.scope, (n) => new Uint32Array(n));
+    this.shape = g(this.shape, (n) => new Uint32Array(n));
+    this.attrStart = g(this.attrStart, (n) => new Uint32Array(n + 1));
+    this.deleted = g(this.deleted, (n) => new Uint8Array(n));
+    this.cap = cap;
+  }
+
+  private traceOrdinal(traceId: string): number {
+    let t = this.traceIndex.get(traceId);
+    if (t !== undefined) return t;
+    t = this.traceIds.length;
+    if (t >= this.traceFirst.length) {
+      const n = this.traceFirst.length * 2;
+      const f = new Int32Array(n);
+      f.set(this.traceFirst);
+      const l = new Int32Array(n);
+      l.set(this.traceLast);
+      const c = new Uint32Array(n);
+      c.set(this.traceRows);
+      this.traceFirst = f;
+      this.traceLast = l;
+      this.traceRows = c;
+    }
+    this.traceIds.push(traceId);
+    this.traceIndex.set(traceId, t);
+    this.traceFirst[t] = -1;
+    this.traceLast[t] = -1;
+    this.traceRows[t] = 0;
+    return t;
+  }
+
+  /** True when the trace already holds this span id. */
+  private holds(t: number, hi: number, lo: number, spanId: string): boolean {
+    const n = this.traceRows[t]!;
+    if (n === 0) return false;
+    if (n > 32) {
+      let set = this.bigTraceSpans.get(t);
+      if (!set) {
+        set = new Set();
+        for (let r = this.traceFirst[t]!; r >= 0; r = this.next[r]!) set.add(hex32(this.spanHi[r]!) + hex32(this.spanLo[r]!));
+        this.bigTraceSpans.set(t, set);
+      }
+      if (set.has(spanId)) return true;
+      set.add(spanId);
+      return false;
+    }
+    for (let r = this.traceFirst[t]!; r >= 0; r = this.next[r]!) if (this.spanHi[r] === hi && this.spanLo[r] === lo) return true;
+    return false;
+  }
+
+  /** Appends valid spans (the store validates); a span whose (trace, span id) is already here is skipped. Returns rows added. */
+  add(spans: readonly Span[]): number {
+    let added = 0;
+    let lastTraceId: string | undefined;
+    let lastTrace = -1;
+    let lastSvc = -1;
+    let lastOp = -1;
+    for (let i = 0; i < spans.length; i++) {
+      const s = spans[i]!;
+      const t = s.traceId === lastTraceId ? lastTrace : this.traceOrdinal(s.traceId);
+      lastTraceId = s.traceId;
+      lastTrace = t;
+      const sid = s.spanId;
+      const hi = hex8(sid, 0);
+      const lo = hex8(sid, 8);
+      if (this.holds(t, hi, lo, sid)) continue;
+      if (this.rows >= this.cap) this.grow(this.rows + 1);
+      const r = this.rows++;
+      this.live++;
+      added++;
+      this.trace[r] = t;
+      this.next[r] = -1;
+      if (this.traceLast[t]! >= 0) this.next[this.traceLast[t]!] = r;
+      else this.traceFirst[t] = r;
+      this.traceLast[t] = r;
+      this.traceRows[t]!++;
+      this.spanHi[r] = hi;
+      this.spanLo[r] = lo;
+      const p = s.parentSpanId;
+      if (p.length === 16) {
+        this.parentHi[r] = hex8(p, 0);
+        this.parentLo[r] = hex8(p, 8);
+      } else {
+        this.parentHi[r] = 0;
+        this.parentLo[r] = 0;
+      }
+      this.base ??= s.startTimeUnixNano;
+      const off = Number(s.startTimeUnixNano - this.base);
+      const dur = Number(s.endTimeUnixNano - s.startTimeUnixNano);
+      if (off > -SAFE && off < SAFE && dur > -SAFE && dur < SAFE) {
+        this.start[r] = off;
+        this.dur[r] = dur;
+        if (off < this.minStart) this.minStart = off;
+        if (off > this.maxStart) this.maxStart = off;
+      } else {
+        this.start[r] = off;
+        this.dur[r] = dur;
+        this.odd.set(r, { start: s.startTimeUnixNano, end: s.endTimeUnixNano });
+      }
+      const svc = (this.service[r] = this.strings.id(s.service));
+      const op = (this.name[r] = this.strings.id(s.name)) * 256 + s.kind;
+      if (svc !== lastSvc || op !== lastOp) {
+        let set = this.ops.get(svc);
+        if (!set) this.ops.set(svc, (set = new Set()));
+        set.add(op);
+        lastSvc = svc;
+        lastOp = op;
+      }
+      this.kind[r] = s.kind;
+      this.status[r] = s.status.code;
+      this.statusMsg[r] = s.status.message === '' ? 0 : this.strings.id(s.status.message) + 1;
+      this.traceState[r] = s.traceState === '' ? 0 : this.strings.id(s.traceState) + 1;
+      this.flags[r] = s.flags;
+      this.resource[r] = this.resources.id(s.resource);
+      this.scope[r] = this.scopes.id(s.scope);
+      this.deleted[r] = 0;
+      // attributes: walk the shape trie, one value id per attribute
+      const attrs = s.attributes;
+      const n = attrs.length;
+      if (this.attrCount + n > this.attrVals.length) {
+        let size = this.attrVals.length * 2;
+        while (size < this.attrCount + n) size *= 2;
+        const a = new Uint32Array(size);
+        a.set(this.attrVals.subarray(0, this.attrCount));
+        this.attrVals = a;
+      }
+      this.attrStart[r] = this.attrCount;
+      let node: ShapeNode = this.shapes.root;
+      for (let k = 0; k < n; k++) {
+        const kv = attrs[k]!;
+        const v = kv.value;
+        const vt: VType =
+          v.stringValue !== undefined ? VType.STRING
+          : v.intValue !== undefined ? (intIsCanonical(v.intValue) ? VType.INT : VType.INT_TEXT)
+          : v.boolValue !== undefined ? VType.BOOL
+          : v.doubleValue !== undefined ? VType.DOUBLE
+          : v.bytesValue !== undefined ? VType.BYTES
+          : v.arrayValue !== undefined ? VType.ARRAY
+          : v.kvlistValue !== undefined ? VType.KVLIST
+          : VType.EMPTY;
+        node = this.shapes.child(node, kv.key, vt);
+        this.attrVals[this.attrCount++] = node.dict!.id(v);
+      }
+      this.shape[r] = node.id;
+      this.attrStart[r + 1] = this.attrCount;
+      if (
+        s.events.length !== 0 ||
+        s.links.length !== 0 ||
+        s.droppedAttributesCount !== 0 ||
+        s.droppedEventsCount !== 0 ||
+        s.droppedLinksCount !== 0
+      ) {
+        this.extras.set(r, {
+          events: s.events,
+          links: s.links,
+          droppedAttributes: s.droppedAttributesCount,
+          droppedEvents: s.droppedEventsCount,
+          droppedLinks: s.droppedLinksCount,
+        });
+      }
+    }
+    return added;
+  }
+
+  // --- reading rows ---------------------------------------------------------------
+
+  startOf(r: number): bigint {
+    const o = this.odd.get(r);
+    return o ? o.start : this.base! + BigInt(this.start[r]!);
+  }
+
+  endOf(r: number): bigint {
+    const o = this.odd.get(r);
+    return o ? o.end : this.startOf(r) + BigInt(this.dur[r]!);
+  }
+
+  spanIdOf(r: number): string {
+    return hex32(this.spanHi[r]!) + hex32(this.spanLo[r]!);
+  }
+
+  parentOf(r: number): string {
+    const hi = this.parentHi[r]!;
+    const lo = this.parentLo[r]!;
+    return hi === 0 && lo === 0 ? '' : hex32(hi) + hex32(lo);
+  }
+
+  attributesOf(r: number): KeyValue[] {
+    const flat = this.shapes.list[this.shape[r]!]!;
+    const at = this.attrStart[r]!;
+    const out: KeyValue[] = new Array(flat.length >> 1);
+    for (let i = 0; i < flat.length; i += 2) {
+      const dict = this.dicts.get(flat[i]! * 16 + flat[i + 1]!)!;
+      out[i >> 1] = { key: this.strings.values[flat[i]!]!, value: dict.value(this.attrVals[at + (i >> 1)]!) };
+    }
+    return out;
+  }
+
+  /** The row as the Span it was written as. */
+  span(r: number): Span {
+    const x = this.extras.get(r);
+    const start = this.startOf(r);
+    const o = this.odd.get(r);
+    const msg = this.statusMsg[r]!;
+    const ts = this.traceState[r]!;
+    return {
+      traceId: this.traceIds[this.trace[r]!]!,
+      spanId: this.spanIdOf(r),
+      parentSpanId: this.parentOf(r),
+      traceState: ts === 0 ? '' : this.strings.values[ts - 1]!,
+      flags: this.flags[r]!,
+      name: this.strings.values[this.name[r]!]!,
+      kind: this.kind[r]! as Span['kind'],
+      startTimeUnixNano: start,
+      endTimeUnixNano: o ? o.end : start + BigInt(this.dur[r]!),
+      attributes: this.attributesOf(r),
+      droppedAttributesCount: x?.droppedAttributes ?? 0,
+      events: x?.events ?? [],
+      droppedEventsCount: x?.droppedEvents ?? 0,
+      links: x?.links ?? [],
+      droppedLinksCount: x?.droppedLinks ?? 0,
+      status: { code: this.status[r]! as Span['status']['code'], message: msg === 0 ? '' : this.strings.values[msg - 1]! },
+      resource: this.resources.values[this.resource[r]!]!,
+      scope: this.scopes.values[this.scope[r]!]!,
+      service: this.strings.values[this.service[r]!]!,
+    };
+  }
+
+  /** Live rows of a trace, in arrival order. */
+  rowsOf(traceId: string): number[] {
+    const t = this.traceIndex.get(traceId);
+    if (t === undefined) return [];
+    const out: number[] = [];
+    for (let r = this.traceFirst[t]!; r >= 0; r = this.next[r]!) if (!this.deleted[r]) out.push(r);
+    return out;
+  }
+
+  /** What summarizeTrace needs of each live span of a trace. */
+  summarySpans(traceId: string): SummarySpan[] {
+    return this.rowsOf(traceId).map((r) => ({
+      spanId: this.spanIdOf(r),
+      parentSpanId: this.parentOf(r),
+      service: this.strings.values[this.service[r]!]!,
+      name: this.strings.values[this.name[r]!]!,
+      startTimeUnixNano: this.startOf(r),
+      endTimeUnixNano: this.endOf(r),
+      statusCode: this.status[r]!,
+    }));
+  }
+
+  getTrace(traceId: string): Span[] {
+    return this.rowsOf(traceId).map((r) => this.span(r));
+  }
+
+  /** Marks rows that started before the cutoff as deleted; returns how many. */
+  deleteBefore(cutoff: bigint): number {
+    if (this.base === undefined) return 0;
+    const off = Number(cutoff - this.base);
+    let n = 0;
+    for (let r = 0; r < this.rows; r++) {
+      if (this.deleted[r]) continue;
+      const o = this.odd.get(r);
+      if (o ? o.start < cutoff : this.start[r]! < off) {
+        this.deleted[r] = 1;
+        n++;
+      }
+    }
+    this.live -= n;
+    return n;
+  }
+
+  // --- search -------------------------------------------------------------------------
+
+  /**
+   * For every trace with a live span matching the query: the trace ordinal
+   * and the start offset of its newest matching span (odd rows report theirs
+   * through `oddNewest` as exact bigints).
+   */
+  search(q: NormalizedQuery, found: (traceId: string, newest: bigint) => void): void {
+    if (q.empty || this.live === 0 || this.base === undefined) return;
+    const sv = q.service === undefined ? -1 : this.strings.get(q.service);
+    const nm = q.operation === undefined ? -1 : this.strings.get(q.operation);
+    const fastPossible = sv !== undefined && nm !== undefined;
+    const status = q.status ?? -1;
+    const lo = q.startUnixNano === undefined ? -Infinity : Number(q.startUnixNano - this.base);
+    const hi = q.endUnixNano === undefined ? Infinity : Number(q.endUnixNano - this.base);
+    const dmin = q.minDurationNanos === undefined ? -Infinity : Number(q.minDurationNanos);
+    const dmax = q.maxDurationNanos === undefined ? Infinity : Number(q.maxDurationNanos);
+    const attrs = fastPossible ? q.attributes.map((a) => this.attributeCondition(a.key, a.value)) : [];
+    const newest = new Float64Array(this.traceIds.length).fill(-Infinity);
+    const oddNewest = new Map<number, bigint>();
+    for (let r = 0; r < this.rows; r++) {
+      if (this.deleted[r]) continue;
+      if (this.odd.size !== 0 && this.odd.has(r)) {
+        if (spanMatches(this.span(r), q)) {
+          const t = this.trace[r]!;
+          const s = this.odd.get(r)!.start;
+          const prev = oddNewest.get(t);
+          if (prev === undefined || s > prev) oddNewest.set(t, s);
+        }
+        continue;
+      }
+      if (!fastPossible) continue;
+      if (sv >= 0 && this.service[r] !== sv) continue;
+      if (nm >= 0 && this.name[r] !== nm) continue;
+      if (status >= 0 && this.status[r] !== status) continue;
+      const st = this.start[r]!;
+      if (st < lo || st > hi) continue;
+      let d = this.dur[r]!;
+      if (d < 0) d = 0;
+      if (d < dmin || d > dmax) continue;
+      let ok = true;
+      for (let a = 0; a < attrs.length && ok; a++) ok = attrs[a]!(r);
+      if (!ok) continue;
+      const t = this.trace[r]!;
+      if (st > newest[t]!) newest[t] = st;
+    }
+    for (let t = 0; t < newest.length; t++) {
+      const odd = oddNewest.get(t);
+      if (newest[t] === -Infinity && odd === undefined) continue;
+      let s = newest[t] === -Infinity ? undefined : this.base + BigInt(newest[t]!);
+      if (odd !== undefined && (s === undefined || odd > s)) s = odd;
+      found(this.traceIds[t]!, s!);
+    }
+  }
+
+  /** A row predicate for `key = value` on the span's or its resource's attributes. */
+  private attributeCondition(key: string, value: string): (r: number) => boolean {
+    const probe = textProbe(value);
+    const resourceOk = this.resources.values.map((res) => res.attributes.some((kv) => kv.key === key && valueMatches(kv.value, probe)));
+    const keyId = this.strings.get(key);
+    // per shape: attribute positions whose (key, type) could match, with the accepted value ids
+    const accepted = new Map<number, Set<number>>();
+    if (keyId !== undefined) {
+      for (let vt = 0; vt < 9; vt++) {
+        const dict = this.dicts.get(keyId * 16 + vt);
+        if (!dict) continue;
+        const ids = matchingIds(dict, probe);
+        if (ids.size) accepted.set(vt, ids);
+      }
+    }
+    const perShape: (Int32Array | null)[] = [];
+    const positionsOf = (shape: number): Int32Array | null => {
+      let p = perShape[shape];
+      if (p !== undefined) return p;
+      const flat = this.shapes.list[shape]!;
+      const pos: number[] = [];
+      for (let i = 0; i < flat.length; i += 2) if (flat[i] === keyId && accepted.has(flat[i + 1]!)) pos.push(i >> 1, flat[i + 1]!);
+      p = pos.length ? Int32Array.from(pos) : null;
+      perShape[shape] = p;
+      return p;
+    };
+    return (r) => {
+      if (resourceOk[this.resource[r]!]) return true;
+      if (accepted.size === 0) return false;
+      const pos = positionsOf(this.shape[r]!);
+      if (!pos) return false;
+      const at = this.attrStart[r]!;
+      for (let i = 0; i < pos.length; i += 2) if (accepted.get(pos[i + 1]!)!.has(this.attrVals[at + pos[i]!]!)) return true;
+      return false;
+    };
+  }
+}
+
+const CANONICAL_INT = /^(0|-?[1-9][0-9]{0,18})$/;
+function intIsCanonical(text: string): boolean {
+  if (text.length < 19) return CANONICAL_INT.test(text);
+  if (!CANONICAL_INT.test(text)) return false;
+  const v = BigInt(text);
+  return v >= -(2n ** 63n) && v < 2n ** 63n;
+}
+
+/** Value ids of a head dictionary whose text form is `probe.text`. */
+export function matchingIds(dict: ValueDict, probe: ReturnType<typeof textProbe>): Set<number> {
+  const out = new Set<number>();
+  const add = (ids: number[]) => {
+    for (const id of ids) out.add(id);
+  };
+  switch (dict.vtype) {
+    case VType.STRING:
+    case VType.BYTES:
+    case VType.INT_TEXT:
+      add(dict.lookupAll(probe.text));
+      break;
+    case VType.INT:
+      if (probe.int !== undefined) add(dict.lookupAll(probe.int));
+      break;
+    case VType.BOOL:
+      if (probe.bool >= 0) out.add(probe.bool);
+      break;
+    case VType.DOUBLE:
+      if (probe.double !== undefined) {
+        add(dict.lookupAll(probe.double));
+        if (probe.double === 0) add(dict.lookupAll(-0));
+      }
+      break;
+    default:
+      for (let id = 0; id < dict.size; id++) if (valueMatches(dict.value(id), probe)) out.add(id);
+  }
+  return out;
+}
+
+export { hex32 };
+export { toHex };
