@@ -237,7 +237,7 @@ function planAttributes(head: Head, p: Partition): { plans: Map<number, KeyPlan>
         let hex = 0;
         const m = Math.min(sd.size, 64);
         for (let i = 0; i < m; i++) if (isLowerHex(sd.values[i] as string)) hex++;
-        column.hex = m > 0 && hex === m;
+        column.hex = m > 0 && hex * 10 >= m * 9;
       }
     }
     plans.set(keyId, { column: columns.length, mode: column.mode, offsets, doubleExp: column.doubleExp, hex: column.hex });

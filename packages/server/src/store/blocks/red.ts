@@ -4,7 +4,7 @@
 // wholly inside the time range contributes those; a block the range cuts,
 // and the head, contribute their rows. Quantiles then come from the merged
 // histogram: the midpoint of the bucket holding the nearest-rank value, at
-// most 1/256 (0.4%) away from the exact value, and exact below 128 ns.
+// most 1/256 (0.4%) away from the exact value, and exact below 256 ns.
 // `exact: true` reads every row instead and answers exactly (slower).
 
 import type { Nanos, RedMetrics } from '@ariadne/model';
@@ -44,9 +44,9 @@ export function bucketValue(b: number): number {
   const e = Math.floor((b - 1) / SUB);
   const sub = (b - 1) % SUB;
   const lo = 2 ** e * (1 + sub / SUB);
-  if (e < 7) return lo;
-  const hi = 2 ** e * (1 + (sub + 1) / SUB);
-  return Math.round((lo + hi) / 2);
+  if (e <= 7) return lo; // buckets of one integer or less: exact
+  const width = 2 ** (e - 7);
+  return Math.round(lo + (width - 1) / 2);
 }
 
 interface Group {

@@ -42,7 +42,7 @@ export interface BlockStoreOptions {
   flushSpans?: number;
   /** ...or once its first span is this old. Default 5,000 ms. */
   flushIntervalMs?: number;
-  /** write() waits for a flush beyond this many unflushed spans, and fails if that flush fails. Default 4 × flushSpans. */
+  /** write() waits for a flush once this many spans are unflushed, and fails if that flush fails. Default 4 × flushSpans. */
   maxBufferedSpans?: number;
   /** Rows a page aims at: smaller pages make trace-by-id decode less, larger ones compress better. Default 4,096. */
   pageRows?: number;
@@ -189,11 +189,14 @@ export class BlockStore implements TraceStore {
     this.assertOpen();
     if (spans.length === 0) return;
     for (const s of spans) validateSpan(s);
-    if (this.buffered() + spans.length > this.opts.maxBufferedSpans) {
-      await this.flushHead().catch(() => {});
-      if (this.buffered() + spans.length > this.opts.maxBufferedSpans) {
-        throw new Error(`block store: ${this.buffered()} spans wait for a flush that is failing; refusing more`);
+    if (this.buffered() >= this.opts.maxBufferedSpans) {
+      // Backpressure: wait for the flush. Only a failing flush refuses the batch.
+      try {
+        await this.flushHead();
+      } catch (e) {
+        throw new Error(`block store: ${this.buffered()} spans wait for a flush that is failing; refusing more (${(e as Error).message})`);
       }
+      this.assertOpen();
     }
     this.head.add(spans);
     if (this.head.rows >= this.opts.flushSpans) this.flushInBackground();
