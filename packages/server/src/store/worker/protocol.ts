@@ -1,0 +1,52 @@
+// The messages between WorkerStore (main thread) and worker-main.ts (the
+// store's thread), and the contract of a store entry module.
+
+import type { TraceStore } from '../types.js';
+
+/**
+ * What a store entry module exports (see embedded-entry.ts): opens the store
+ * inside the worker. `options` arrive by structured clone, so they hold data
+ * only; functions the store wants (a logger) come through `context`.
+ */
+export type OpenStore<Options = unknown> = (options: Options, context: StoreEntryContext) => Promise<TraceStore>;
+
+export interface StoreEntryContext {
+  /** Reaches WorkerStore's `log` on the main thread. */
+  log(msg: string): void;
+}
+
+/** The TraceStore methods a call may name (anything else is refused in the worker). */
+export const STORE_METHODS = ['write', 'getTrace', 'search', 'services', 'operations', 'deleteBefore', 'flush', 'stats', 'close'] as const;
+export type StoreMethod = (typeof STORE_METHODS)[number];
+
+/** What the worker starts with (Worker's workerData). */
+export interface WorkerInit {
+  /** file: URL of the entry module */
+  module: string;
+  options: unknown;
+}
+
+/** main -> worker */
+export type Request =
+  | { id: number; method: StoreMethod; args: unknown[] }
+  /** OTLP/protobuf ExportTraceServiceRequest bytes, decoded and written in the worker */
+  | { id: number; method: 'writeEncoded'; bytes: Uint8Array };
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack: string;
+}
+
+/** worker -> main */
+export type Reply =
+  | { type: 'ready' }
+  | { type: 'open-failed'; error: SerializedError }
+  | { type: 'log'; message: string }
+  | { type: 'result'; id: number; ok: true; value: unknown }
+  | { type: 'result'; id: number; ok: false; error: SerializedError };
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack ?? '' };
+  return { name: 'Error', message: String(e), stack: '' };
+}

@@ -1,0 +1,54 @@
+// The store's thread: opens the store named by workerData (an entry module
+// exporting openStore), then serves WorkerStore's calls one message each.
+// OTLP/protobuf bytes are decoded here, so span building costs this thread,
+// not the one answering clients.
+//
+// Calls run as they arrive, concurrently, exactly as they would on the main
+// thread: a store's own ordering rules (write visible once it resolves) hold,
+// since a call reaches the store in the order it was sent.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { decodeTraceRequestProto } from '../../receive/otlp/index.js';
+import type { TraceStore } from '../types.js';
+import type { OpenStore, Reply, Request, StoreMethod, WorkerInit } from './protocol.js';
+import { STORE_METHODS, serializeError } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('worker-main.js runs only as a worker thread (see WorkerStore)');
+
+const init = workerData as WorkerInit;
+const send = (reply: Reply) => port.postMessage(reply);
+const methods = new Set<string>(STORE_METHODS);
+
+let store: TraceStore;
+try {
+  const mod = (await import(init.module)) as { openStore?: OpenStore };
+  if (typeof mod.openStore !== 'function') throw new Error(`${init.module} does not export openStore(options)`);
+  store = await mod.openStore(init.options, { log: (message) => send({ type: 'log', message }) });
+  port.on('message', (req: Request) => void serve(req));
+  send({ type: 'ready' });
+} catch (e) {
+  send({ type: 'open-failed', error: serializeError(e) });
+  port.close();
+}
+
+async function serve(req: Request): Promise<void> {
+  try {
+    let value: unknown;
+    if (req.method === 'writeEncoded') {
+      const decoded = decodeTraceRequestProto(req.bytes);
+      if (!decoded.ok) throw new Error(`cannot decode OTLP protobuf: ${decoded.error}`);
+      const { spans } = decoded.result;
+      if (spans.length > 0) await store.write(spans);
+      value = { spans: spans.length };
+    } else if (methods.has(req.method)) {
+      value = await (store[req.method as StoreMethod] as (...args: unknown[]) => Promise<unknown>).apply(store, req.args);
+    } else {
+      throw new Error(`unknown store method '${String(req.method)}'`);
+    }
+    // A value that cannot be cloned throws here, and is reported like any other failure.
+    send({ type: 'result', id: req.id, ok: true, value });
+  } catch (e) {
+    send({ type: 'result', id: req.id, ok: false, error: serializeError(e) });
+  }
+}

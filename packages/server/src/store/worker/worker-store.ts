@@ -1,0 +1,309 @@
+// WorkerStore: a TraceStore whose real store lives on a worker thread, so
+// that decoding and storing spans use a core of their own.
+//
+//   main thread                               worker thread (worker-main.ts)
+//   WorkerStore.write(spans) ──clone──▶        store.write(spans)
+//   WorkerStore.writeEncoded(otlp) ──bytes──▶  decodeTraceRequestProto ▶ store.write
+//   WorkerStore.getTrace(id)    ◀──clone──     store.getTrace(id)
+//
+// Every call is one message with a request id; the reply settles its promise.
+// Writes are bounded in flight (count and bytes): beyond that they wait their
+// turn, first come first served. If the worker dies, every pending and later
+// call rejects with the reason, and close() still resolves.
+
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import type { ResourceLimits } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
+import type { OperationInfo, Span, TraceQuery, TraceSummary } from '@ariadne/model';
+import type { StoreStats, TraceStore } from '../types.js';
+import type { Reply, Request, SerializedError, StoreMethod, WorkerInit } from './protocol.js';
+
+export interface WorkerStoreOptions {
+  /**
+   * The entry module that opens the store inside the worker: a file: URL or
+   * an absolute path of a module exporting `openStore(options, context)`
+   * (see EMBEDDED_STORE_ENTRY).
+   */
+  module: string | URL;
+  /** Passed to openStore; structured-cloned, so data only (no functions). */
+  options: unknown;
+  /** Writes (write and writeEncoded) in flight at once before the next one waits. Default 64. */
+  maxInflightWrites?: number;
+  /** Bytes of writeEncoded payloads in flight before the next one waits (one always goes). Default 64 MiB. */
+  maxInflightBytes?: number;
+  /** Where the store's own messages (a failed background flush) go. Default: console.warn. */
+  log?: (msg: string) => void;
+  /** The worker's V8 heap limits (Node's Worker option); default: V8's, as for the main thread. */
+  resourceLimits?: ResourceLimits;
+}
+
+export interface WriteEncodedOptions {
+  /**
+   * Hand the bytes' ArrayBuffer to the worker instead of copying them; the
+   * caller's array is unusable afterwards. Only when the array spans its
+   * whole (non-shared) buffer; otherwise the bytes are copied anyway.
+   */
+  transfer?: boolean;
+}
+
+/** Where writes stand, for gauges. */
+export interface WorkerStoreLoad {
+  inflightWrites: number;
+  inflightBytes: number;
+  /** writes waiting for room */
+  waitingWrites: number;
+}
+
+/** The entry module for the embedded (DuckDB) store: `WorkerStore.open({ module: EMBEDDED_STORE_ENTRY, options: { dir } })`. */
+export const EMBEDDED_STORE_ENTRY = new URL('./embedded-entry.js', import.meta.url).href;
+
+const WORKER_SCRIPT = new URL('./worker-main.js', import.meta.url);
+const ERROR_TYPES: Record<string, ErrorConstructor> = { TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+export class WorkerStore implements TraceStore {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** Set once the worker is gone: why later calls fail. */
+  private gone: string | undefined;
+  private closing: Promise<void> | undefined;
+  private inflightWrites = 0;
+  private inflightBytes = 0;
+  /** Writes waiting for room, in arrival order; run() posts one. */
+  private readonly waiting: { bytes: number; run(): void }[] = [];
+  private readonly drainWaiters: (() => void)[] = [];
+  private readonly maxWrites: number;
+  private readonly maxBytes: number;
+
+  /** Settled by the worker's first word: 'ready' or 'open-failed' (or its death). */
+  private readonly opened: Promise<void>;
+  private openSettle: { resolve(): void; reject(e: Error): void } | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    opts: WorkerStoreOptions,
+  ) {
+    this.maxWrites = Math.max(1, opts.maxInflightWrites ?? 64);
+    this.maxBytes = Math.max(1, opts.maxInflightBytes ?? 64 * 1024 * 1024);
+    this.opened = new Promise((resolve, reject) => (this.openSettle = { resolve, reject }));
+    const log = opts.log ?? ((msg: string) => console.warn(msg));
+    worker.on('message', (reply: Reply) => {
+      switch (reply.type) {
+        case 'result': {
+          const p = this.pending.get(reply.id);
+          if (!p) return;
+          this.pending.delete(reply.id);
+          if (this.pending.size === 0) worker.unref();
+          if (reply.ok) p.resolve(reply.value);
+          else p.reject(errorFrom(reply.error));
+          return;
+        }
+        case 'log':
+          log(reply.message);
+          return;
+        case 'ready':
+          this.openSettle?.resolve();
+          return;
+        case 'open-failed':
+          this.openSettle?.reject(errorFrom(reply.error));
+          return;
+      }
+    });
+    // Listening to 'error' is what keeps a crash in the worker from being one in this thread.
+    worker.on('error', (e) => this.die(`store worker crashed: ${e.message}`));
+    worker.on('exit', (code) => this.die(`store worker exited (code ${code})`));
+  }
+
+  /** Starts the worker and opens the store in it; rejects with the worker's error if that fails. */
+  static async open(opts: WorkerStoreOptions): Promise<WorkerStore> {
+    const init: WorkerInit = { module: moduleUrl(opts.module), options: opts.options };
+    const store = new WorkerStore(new Worker(WORKER_SCRIPT, { workerData: init, ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}) }), opts);
+    try {
+      await store.opened;
+    } catch (e) {
+      store.gone ??= 'closed';
+      await store.worker.terminate();
+      throw e;
+    }
+    store.openSettle = undefined;
+    // Idle, the worker does not keep the process alive (as the embedded store's timers do not).
+    store.worker.unref();
+    return store;
+  }
+
+  // --- TraceStore ---------------------------------------------------------------------
+
+  write(spans: readonly Span[]): Promise<void> {
+    return this.admitWrite(0, () => this.send('write', [spans])) as Promise<void>;
+  }
+
+  getTrace(traceId: string): Promise<Span[]> {
+    return this.call('getTrace', [traceId]) as Promise<Span[]>;
+  }
+
+  search(query: TraceQuery): Promise<TraceSummary[]> {
+    return this.call('search', [query]) as Promise<TraceSummary[]>;
+  }
+
+  services(): Promise<string[]> {
+    return this.call('services', []) as Promise<string[]>;
+  }
+
+  operations(service: string): Promise<OperationInfo[]> {
+    return this.call('operations', [service]) as Promise<OperationInfo[]>;
+  }
+
+  deleteBefore(cutoffUnixNano: bigint): Promise<number> {
+    return this.call('deleteBefore', [cutoffUnixNano]) as Promise<number>;
+  }
+
+  flush(): Promise<void> {
+    return this.call('flush', []) as Promise<void>;
+  }
+
+  stats(): Promise<StoreStats> {
+    return this.call('stats', []) as Promise<StoreStats>;
+  }
+
+  /**
+   * Sends the writes still waiting for room, closes the store in the worker
+   * (after every call sent before it), then stops the worker. Rejects if the
+   * store fails to close; resolves if the worker is already gone.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        while (this.waiting.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+        if (this.gone === undefined) await this.send('close', []);
+      } catch (e) {
+        // A worker that died has nothing left to close; a store that failed to close says why.
+        if (this.gone === undefined) throw e;
+      } finally {
+        this.gone ??= 'closed';
+        await this.worker.terminate();
+      }
+    })();
+    return this.closing;
+  }
+
+  // --- beyond TraceStore ----------------------------------------------------------------
+
+  /**
+   * Decodes an OTLP/protobuf ExportTraceServiceRequest in the worker and
+   * writes its valid spans (the ones validateTraceRequestProto counts).
+   * Resolves with how many were written; rejects if the bytes are not a
+   * request or the store refuses them. Waits while the in-flight bound is
+   * reached. The bytes are copied at once (or handed over, see `transfer`).
+   */
+  writeEncoded(otlpProtobuf: Uint8Array, opts: WriteEncodedOptions = {}): Promise<{ spans: number }> {
+    const whole = otlpProtobuf.byteOffset === 0 && otlpProtobuf.byteLength === otlpProtobuf.buffer.byteLength;
+    let bytes: Uint8Array<ArrayBuffer>;
+    if (opts.transfer && whole && otlpProtobuf.buffer instanceof ArrayBuffer) {
+      bytes = otlpProtobuf as Uint8Array<ArrayBuffer>;
+    } else {
+      bytes = new Uint8Array(otlpProtobuf.byteLength);
+      bytes.set(otlpProtobuf);
+    }
+    return this.admitWrite(bytes.byteLength, () => this.send('writeEncoded', bytes, bytes.buffer)) as Promise<{ spans: number }>;
+  }
+
+  load(): WorkerStoreLoad {
+    return { inflightWrites: this.inflightWrites, inflightBytes: this.inflightBytes, waitingWrites: this.waiting.length };
+  }
+
+  /** How busy the store's thread is (as performance.eventLoopUtilization() is for this one). */
+  eventLoopUtilization(previous?: EventLoopUtilization): EventLoopUtilization {
+    return this.worker.performance.eventLoopUtilization(previous);
+  }
+
+  // --- calls --------------------------------------------------------------------------------
+
+  private call(method: StoreMethod, args: unknown[]): Promise<unknown> {
+    if (this.closing) return Promise.reject(new Error('worker store: closed'));
+    return this.send(method, args);
+  }
+
+  /** Posts one request (synchronously) and returns the promise its reply settles. */
+  private send(method: StoreMethod | 'writeEncoded', payload: unknown, transfer?: ArrayBuffer): Promise<unknown> {
+    if (this.gone !== undefined) return Promise.reject(this.goneError());
+    const id = this.nextId++;
+    const req = (method === 'writeEncoded' ? { id, method, bytes: payload } : { id, method, args: payload }) as Request;
+    return new Promise((resolve, reject) => {
+      try {
+        this.worker.postMessage(req, transfer ? [transfer] : []);
+      } catch (e) {
+        // Arguments that cannot be cloned (a function, say): nothing was sent.
+        reject(e as Error);
+        return;
+      }
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+    });
+  }
+
+  private goneError(): Error {
+    return new Error(this.gone === 'closed' ? 'worker store: closed' : `worker store: ${this.gone}`);
+  }
+
+  /** The worker is gone (crash or exit): settle everything that waits on it. */
+  private die(reason: string): void {
+    if (this.gone !== undefined) return;
+    this.gone = reason;
+    this.openSettle?.reject(new Error(`${reason} while opening the store`));
+    const err = this.goneError();
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const w of this.waiting.splice(0)) w.run(); // each rejects at once: the worker is gone
+    for (const f of this.drainWaiters.splice(0)) f();
+  }
+
+  // --- write admission -------------------------------------------------------------------
+  // A write posts its message when admitted, synchronously, so that close()
+  // (which waits for the queue to empty) always comes after it.
+
+  private fits(bytes: number): boolean {
+    return this.inflightWrites === 0 || (this.inflightWrites < this.maxWrites && this.inflightBytes + bytes <= this.maxBytes);
+  }
+
+  private admitWrite(bytes: number, post: () => Promise<unknown>): Promise<unknown> {
+    if (this.closing) return Promise.reject(new Error('worker store: closed'));
+    if (this.gone !== undefined) return Promise.reject(this.goneError());
+    if (this.waiting.length === 0 && this.fits(bytes)) return this.runWrite(bytes, post);
+    return new Promise((resolve, reject) => this.waiting.push({ bytes, run: () => void this.runWrite(bytes, post).then(resolve, reject) }));
+  }
+
+  private runWrite(bytes: number, post: () => Promise<unknown>): Promise<unknown> {
+    this.inflightWrites++;
+    this.inflightBytes += bytes;
+    return post().finally(() => this.releaseWrite(bytes));
+  }
+
+  private releaseWrite(bytes: number): void {
+    this.inflightWrites--;
+    this.inflightBytes -= bytes;
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.bytes)) this.waiting.shift()!.run();
+    if (this.waiting.length === 0) for (const f of this.drainWaiters.splice(0)) f();
+  }
+}
+
+function moduleUrl(module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  if (module.startsWith('file:')) return module;
+  if (isAbsolute(module)) return pathToFileURL(module).href;
+  throw new TypeError(`WorkerStore: module must be a file: URL or an absolute path, got '${module}'`);
+}
+
+/** The worker's error, as the same kind of error, with the worker's stack after this thread's. */
+function errorFrom(e: SerializedError): Error {
+  const err = new (ERROR_TYPES[e.name] ?? Error)(e.message);
+  if (!(e.name in ERROR_TYPES) && e.name !== 'Error') err.name = e.name;
+  const workerFrames = e.stack.split('\n').filter((l) => l.trimStart().startsWith('at ')).join('\n');
+  if (workerFrames) err.stack = `${err.stack ?? ''}\n    --- in the store worker ---\n${workerFrames}`;
+  return err;
+}
