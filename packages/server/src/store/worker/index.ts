@@ -2,4 +2,4 @@
 
 export type { WorkerStoreOptions, WorkerStoreLoad, WriteEncodedOptions } from './worker-store.js';
 export { WorkerStore, EMBEDDED_STORE_ENTRY } from './worker-store.js';
-export type { OpenStore, StoreEntryContext } from './protocol.js';
+export type { EncodedFormat, OpenStore, StoreEntryContext } from './protocol.js';

@@ -29,8 +29,11 @@ export interface WorkerInit {
 /** main -> worker */
 export type Request =
   | { id: number; method: StoreMethod; args: unknown[] }
-  /** OTLP/protobuf ExportTraceServiceRequest bytes, decoded and written in the worker */
-  | { id: number; method: 'writeEncoded'; bytes: Uint8Array };
+  /** An OTLP ExportTraceServiceRequest, decoded and written in the worker */
+  | { id: number; method: 'writeEncoded'; format: EncodedFormat; bytes: Uint8Array };
+
+/** How writeEncoded's bytes are encoded (the two OTLP trace encodings, as the WAL keeps them). */
+export type EncodedFormat = 'otlp-proto' | 'otlp-json';
 
 export interface SerializedError {
   name: string;

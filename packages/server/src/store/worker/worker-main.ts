@@ -1,14 +1,14 @@
 // The store's thread: opens the store named by workerData (an entry module
 // exporting openStore), then serves WorkerStore's calls one message each.
-// OTLP/protobuf bytes are decoded here, so span building costs this thread,
-// not the one answering clients.
+// OTLP bytes are decoded here, so span building costs this thread, not the
+// one answering clients.
 //
 // Calls run as they arrive, concurrently, exactly as they would on the main
 // thread: a store's own ordering rules (write visible once it resolves) hold,
 // since a call reaches the store in the order it was sent.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodeTraceRequestProto } from '../../receive/otlp/index.js';
+import { decodeTraceRequestJson, decodeTraceRequestProto } from '../../receive/otlp/index.js';
 import type { TraceStore } from '../types.js';
 import type { OpenStore, Reply, Request, StoreMethod, WorkerInit } from './protocol.js';
 import { STORE_METHODS, serializeError } from './protocol.js';
@@ -36,8 +36,9 @@ async function serve(req: Request): Promise<void> {
   try {
     let value: unknown;
     if (req.method === 'writeEncoded') {
-      const decoded = decodeTraceRequestProto(req.bytes);
-      if (!decoded.ok) throw new Error(`cannot decode OTLP protobuf: ${decoded.error}`);
+      const json = req.format === 'otlp-json';
+      const decoded = json ? decodeTraceRequestJson(req.bytes) : decodeTraceRequestProto(req.bytes);
+      if (!decoded.ok) throw new Error(`cannot decode OTLP ${json ? 'JSON' : 'protobuf'}: ${decoded.error}`);
       const { spans } = decoded.result;
       if (spans.length > 0) await store.write(spans);
       value = { spans: spans.length };

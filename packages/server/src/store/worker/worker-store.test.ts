@@ -9,8 +9,8 @@ import type { Span } from '@ariadne/model';
 import { storeConformance } from '../conformance.js';
 import type { StoreHarness } from '../conformance.js';
 import { assertSameSpans, makeRichSpan, makeSpan, makeTrace } from '../../testing/fixtures.js';
-import { decodeTraceRequestProto, encodeTraceRequestProto, referenceEncode, validateTraceRequestProto } from '../../receive/otlp/index.js';
-import { arbModelSpans } from '../../receive/otlp/testing.js';
+import { decodeTraceRequestJson, decodeTraceRequestProto, encodeTraceRequestProto, referenceEncode, validateTraceRequestProto } from '../../receive/otlp/index.js';
+import { arbModelSpans, spansToOtlpJson } from '../../receive/otlp/testing.js';
 import { EMBEDDED_STORE_ENTRY, WorkerStore } from './index.js';
 import type { WorkerStoreOptions } from './index.js';
 
@@ -124,6 +124,21 @@ describe('WorkerStore.writeEncoded', () => {
       assert.deepStrictEqual(await store.writeEncoded(new Uint8Array(0)), { spans: 0 });
     }));
 
+  it('decodes OTLP/JSON in the worker when asked, as the main thread would', () =>
+    withEmbedded(async (store) => {
+      // (the rich span's uint64-sized int value is no OTLP/JSON int64: leave it out)
+      const rich = makeRichSpan();
+      const spans = [...makeTrace({ services: ['json'], depth: 1, fanout: 2 }), { ...rich, attributes: rich.attributes.filter((kv) => kv.key !== 'kvlist') }];
+      const body = Buffer.from(JSON.stringify(spansToOtlpJson(spans)));
+      const expected = decodeTraceRequestJson(body);
+      assert.ok(expected.ok);
+      assert.deepStrictEqual(await store.writeEncoded(body, { format: 'otlp-json' }), { spans: spans.length });
+      for (const traceId of new Set(spans.map((s) => s.traceId))) {
+        assertSameSpans(await store.getTrace(traceId), expected.result.spans.filter((s) => s.traceId === traceId));
+      }
+      await assert.rejects(store.writeEncoded(Buffer.from('{"resourceSpans": 3}'), { format: 'otlp-json' }), /^Error: cannot decode OTLP JSON: /);
+    }));
+
   it('copies a view into a larger buffer, and hands over a whole buffer when asked', () =>
     withEmbedded(async (store) => {
       const a = makeSpan({ service: 'view' });
@@ -152,9 +167,10 @@ describe('WorkerStore: errors from the store', () => {
       assertSameSpans(await store.getTrace(span.traceId), [span]);
     }));
 
-  it('errors, logs and a hanging call do not disturb other calls', async () => {
+  it('errors, logs and a hanging call do not disturb other calls; a clean close is no failure', async () => {
     const logs: string[] = [];
-    const store = await WorkerStore.open({ module: TESTING_ENTRY, options: {}, log: (m) => logs.push(m) });
+    const onFailure = () => assert.fail('closing is not failing');
+    const store = await WorkerStore.open({ module: TESTING_ENTRY, options: {}, log: (m) => logs.push(m), onFailure });
     try {
       await assert.rejects(store.getTrace('throw'), (e: Error) => e.constructor === Error && e.message === 'boom in the store' && /in the store worker/.test(e.stack ?? ''));
       await assert.rejects(store.getTrace('type'), TypeError);
@@ -174,7 +190,9 @@ describe('WorkerStore: a dying worker', () => {
     ['uncaught', /^Error: worker store: store worker crashed: nobody catches this$/],
   ] as const) {
     it(`${how}: every pending and later call rejects, close() resolves`, async () => {
-      const store = await WorkerStore.open({ module: TESTING_ENTRY, options: {}, maxInflightWrites: 1 });
+      const failures: string[] = [];
+      const store = await WorkerStore.open({ module: TESTING_ENTRY, options: {}, maxInflightWrites: 1, onFailure: (r) => failures.push(r) });
+      assert.equal(store.failure, undefined);
       const pending = [store.getTrace('hang'), store.write([makeSpan({ name: 'gate' })]), store.write([makeSpan()]), store.writeEncoded(encodeTraceRequestProto([makeSpan()]))];
       assert.equal(store.load().waitingWrites, 2);
       const dying = store.getTrace(how);
@@ -183,15 +201,20 @@ describe('WorkerStore: a dying worker', () => {
       await assert.rejects(store.write([makeSpan()]), expected);
       await assert.rejects(store.writeEncoded(new Uint8Array(0)), expected);
       assert.deepStrictEqual(store.load(), { inflightWrites: 0, inflightBytes: 0, waitingWrites: 0 });
+      assert.equal(failures.length, 1);
+      assert.match(`Error: worker store: ${failures[0]}`, expected);
+      assert.equal(store.failure, failures[0]);
       await store.close();
       await store.close();
       await assert.rejects(store.stats(), /closed/);
+      assert.equal(failures.length, 1);
     });
   }
 
   it('open() rejects when the store cannot open, the module is missing or exports no openStore', async () => {
-    await assert.rejects(WorkerStore.open({ module: TESTING_ENTRY, options: { fail: 'throw' } }), /^Error: cannot open: simulated$/);
-    await assert.rejects(WorkerStore.open({ module: TESTING_ENTRY, options: { fail: 'exit' } }), /exited \(code 7\) while opening the store/);
+    const onFailure = () => assert.fail('a failed open is not a failure of an open store');
+    await assert.rejects(WorkerStore.open({ module: TESTING_ENTRY, options: { fail: 'throw' }, onFailure }), /^Error: cannot open: simulated$/);
+    await assert.rejects(WorkerStore.open({ module: TESTING_ENTRY, options: { fail: 'exit' }, onFailure }), /exited \(code 7\) while opening the store/);
     await assert.rejects(WorkerStore.open({ module: new URL('./no-such-entry.js', import.meta.url), options: {} }), /Cannot find module|ERR_MODULE_NOT_FOUND/);
     const dir = await mkdtemp(join(tmpdir(), 'ariadne-worker-entry-'));
     try {

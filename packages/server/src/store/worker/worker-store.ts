@@ -3,7 +3,7 @@
 //
 //   main thread                               worker thread (worker-main.ts)
 //   WorkerStore.write(spans) ──clone──▶        store.write(spans)
-//   WorkerStore.writeEncoded(otlp) ──bytes──▶  decodeTraceRequestProto ▶ store.write
+//   WorkerStore.writeEncoded(otlp) ──bytes──▶  decodeTraceRequestProto/Json ▶ store.write
 //   WorkerStore.getTrace(id)    ◀──clone──     store.getTrace(id)
 //
 // Every call is one message with a request id; the reply settles its promise.
@@ -18,7 +18,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
 import type { OperationInfo, Span, TraceQuery, TraceSummary } from '@ariadne/model';
 import type { StoreStats, TraceStore } from '../types.js';
-import type { Reply, Request, SerializedError, StoreMethod, WorkerInit } from './protocol.js';
+import type { EncodedFormat, Reply, Request, SerializedError, StoreMethod, WorkerInit } from './protocol.js';
 
 export interface WorkerStoreOptions {
   /**
@@ -35,11 +35,23 @@ export interface WorkerStoreOptions {
   maxInflightBytes?: number;
   /** Where the store's own messages (a failed background flush) go. Default: console.warn. */
   log?: (msg: string) => void;
+  /**
+   * Called once if the worker dies (crash or exit) after opening: every call
+   * rejects from then on. The WAL in front still holds what was acknowledged,
+   * so exiting and restarting is a sound answer.
+   */
+  onFailure?: (reason: string) => void;
   /** The worker's V8 heap limits (Node's Worker option); default: V8's, as for the main thread. */
   resourceLimits?: ResourceLimits;
 }
 
 export interface WriteEncodedOptions {
+  /**
+   * 'otlp-proto' (default): decoded with decodeTraceRequestProto, the spans
+   * validateTraceRequestProto counts. 'otlp-json': with decodeTraceRequestJson
+   * (UTF-8 bytes), the spans a main-thread decode of the same body returned.
+   */
+  format?: EncodedFormat;
   /**
    * Hand the bytes' ArrayBuffer to the worker instead of copying them; the
    * caller's array is unusable afterwards. Only when the array spans its
@@ -80,10 +92,13 @@ export class WorkerStore implements TraceStore {
   private readonly drainWaiters: (() => void)[] = [];
   private readonly maxWrites: number;
   private readonly maxBytes: number;
+  private readonly onFailure: ((reason: string) => void) | undefined;
 
   /** Settled by the worker's first word: 'ready' or 'open-failed' (or its death). */
   private readonly opened: Promise<void>;
-  private openSettle: { resolve(): void; reject(e: Error): void } | undefined;
+  private openSettle!: { resolve(): void; reject(e: Error): void };
+  /** The store opened in the worker (a death after this is a failure, not a failed open). */
+  private ready = false;
 
   private constructor(
     private readonly worker: Worker,
@@ -91,6 +106,7 @@ export class WorkerStore implements TraceStore {
   ) {
     this.maxWrites = Math.max(1, opts.maxInflightWrites ?? 64);
     this.maxBytes = Math.max(1, opts.maxInflightBytes ?? 64 * 1024 * 1024);
+    this.onFailure = opts.onFailure;
     this.opened = new Promise((resolve, reject) => (this.openSettle = { resolve, reject }));
     const log = opts.log ?? ((msg: string) => console.warn(msg));
     worker.on('message', (reply: Reply) => {
@@ -108,10 +124,11 @@ export class WorkerStore implements TraceStore {
           log(reply.message);
           return;
         case 'ready':
-          this.openSettle?.resolve();
+          this.ready = true;
+          this.openSettle.resolve();
           return;
         case 'open-failed':
-          this.openSettle?.reject(errorFrom(reply.error));
+          this.openSettle.reject(errorFrom(reply.error));
           return;
       }
     });
@@ -131,7 +148,6 @@ export class WorkerStore implements TraceStore {
       await store.worker.terminate();
       throw e;
     }
-    store.openSettle = undefined;
     // Idle, the worker does not keep the process alive (as the embedded store's timers do not).
     store.worker.unref();
     return store;
@@ -195,22 +211,29 @@ export class WorkerStore implements TraceStore {
   // --- beyond TraceStore ----------------------------------------------------------------
 
   /**
-   * Decodes an OTLP/protobuf ExportTraceServiceRequest in the worker and
-   * writes its valid spans (the ones validateTraceRequestProto counts).
-   * Resolves with how many were written; rejects if the bytes are not a
-   * request or the store refuses them. Waits while the in-flight bound is
-   * reached. The bytes are copied at once (or handed over, see `transfer`).
+   * Decodes an OTLP ExportTraceServiceRequest (protobuf unless `format` says
+   * JSON) in the worker and writes its valid spans. Resolves with how many
+   * were written: for protobuf, the count validateTraceRequestProto gives.
+   * Rejects if the bytes are not a request or the store refuses them. Waits
+   * while the in-flight bound is reached. The bytes are copied at once (or
+   * handed over, see `transfer`).
    */
-  writeEncoded(otlpProtobuf: Uint8Array, opts: WriteEncodedOptions = {}): Promise<{ spans: number }> {
-    const whole = otlpProtobuf.byteOffset === 0 && otlpProtobuf.byteLength === otlpProtobuf.buffer.byteLength;
+  writeEncoded(otlp: Uint8Array, opts: WriteEncodedOptions = {}): Promise<{ spans: number }> {
+    const whole = otlp.byteOffset === 0 && otlp.byteLength === otlp.buffer.byteLength;
     let bytes: Uint8Array<ArrayBuffer>;
-    if (opts.transfer && whole && otlpProtobuf.buffer instanceof ArrayBuffer) {
-      bytes = otlpProtobuf as Uint8Array<ArrayBuffer>;
+    if (opts.transfer && whole && otlp.buffer instanceof ArrayBuffer) {
+      bytes = otlp as Uint8Array<ArrayBuffer>;
     } else {
-      bytes = new Uint8Array(otlpProtobuf.byteLength);
-      bytes.set(otlpProtobuf);
+      bytes = new Uint8Array(otlp.byteLength);
+      bytes.set(otlp);
     }
-    return this.admitWrite(bytes.byteLength, () => this.send('writeEncoded', bytes, bytes.buffer)) as Promise<{ spans: number }>;
+    const format = opts.format ?? 'otlp-proto';
+    return this.admitWrite(bytes.byteLength, () => this.send('writeEncoded', { format, bytes }, bytes.buffer)) as Promise<{ spans: number }>;
+  }
+
+  /** Why the worker died, if it did (undefined while it serves, and after a clean close). */
+  get failure(): string | undefined {
+    return this.gone === 'closed' ? undefined : this.gone;
   }
 
   load(): WorkerStoreLoad {
@@ -233,7 +256,7 @@ export class WorkerStore implements TraceStore {
   private send(method: StoreMethod | 'writeEncoded', payload: unknown, transfer?: ArrayBuffer): Promise<unknown> {
     if (this.gone !== undefined) return Promise.reject(this.goneError());
     const id = this.nextId++;
-    const req = (method === 'writeEncoded' ? { id, method, bytes: payload } : { id, method, args: payload }) as Request;
+    const req = (method === 'writeEncoded' ? { id, method, ...(payload as object) } : { id, method, args: payload }) as Request;
     return new Promise((resolve, reject) => {
       try {
         this.worker.postMessage(req, transfer ? [transfer] : []);
@@ -255,7 +278,8 @@ export class WorkerStore implements TraceStore {
   private die(reason: string): void {
     if (this.gone !== undefined) return;
     this.gone = reason;
-    this.openSettle?.reject(new Error(`${reason} while opening the store`));
+    if (this.ready) queueMicrotask(() => this.onFailure?.(reason));
+    else this.openSettle.reject(new Error(`${reason} while opening the store`));
     const err = this.goneError();
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
