@@ -38,7 +38,8 @@ async function serve(req: Request): Promise<void> {
     if (req.method === 'writeEncoded') {
       const json = req.format === 'otlp-json';
       const decoded = json ? decodeTraceRequestJson(req.bytes) : decodeTraceRequestProto(req.bytes);
-      if (!decoded.ok) throw new Error(`cannot decode OTLP ${json ? 'JSON' : 'protobuf'}: ${decoded.error}`);
+      // A SyntaxError (as JSON.parse throws) tells bad input from a failing store.
+      if (!decoded.ok) throw new SyntaxError(`cannot decode OTLP ${json ? 'JSON' : 'protobuf'}: ${decoded.error}`);
       const { spans } = decoded.result;
       if (spans.length > 0) await store.write(spans);
       value = { spans: spans.length };

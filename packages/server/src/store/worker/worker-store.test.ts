@@ -117,7 +117,7 @@ describe('WorkerStore.writeEncoded', () => {
 
   it('refuses bytes that are not a request, and keeps serving', () =>
     withEmbedded(async (store) => {
-      await assert.rejects(store.writeEncoded(Buffer.from('not protobuf at all')), /^Error: cannot decode OTLP protobuf: .*wire type/);
+      await assert.rejects(store.writeEncoded(Buffer.from('not protobuf at all')), /^SyntaxError: cannot decode OTLP protobuf: .*wire type/);
       const span = makeSpan({ service: 'after-bad-bytes' });
       assert.deepStrictEqual(await store.writeEncoded(encodeTraceRequestProto([span])), { spans: 1 });
       assertSameSpans(await store.getTrace(span.traceId), [span]);
@@ -136,7 +136,7 @@ describe('WorkerStore.writeEncoded', () => {
       for (const traceId of new Set(spans.map((s) => s.traceId))) {
         assertSameSpans(await store.getTrace(traceId), expected.result.spans.filter((s) => s.traceId === traceId));
       }
-      await assert.rejects(store.writeEncoded(Buffer.from('{"resourceSpans": 3}'), { format: 'otlp-json' }), /^Error: cannot decode OTLP JSON: /);
+      await assert.rejects(store.writeEncoded(Buffer.from('{"resourceSpans": 3}'), { format: 'otlp-json' }), /^SyntaxError: cannot decode OTLP JSON: /);
     }));
 
   it('copies a view into a larger buffer, and hands over a whole buffer when asked', () =>

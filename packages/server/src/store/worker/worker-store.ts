@@ -214,9 +214,9 @@ export class WorkerStore implements TraceStore {
    * Decodes an OTLP ExportTraceServiceRequest (protobuf unless `format` says
    * JSON) in the worker and writes its valid spans. Resolves with how many
    * were written: for protobuf, the count validateTraceRequestProto gives.
-   * Rejects if the bytes are not a request or the store refuses them. Waits
-   * while the in-flight bound is reached. The bytes are copied at once (or
-   * handed over, see `transfer`).
+   * Rejects with a SyntaxError if the bytes are not a request, with the
+   * store's error if it refuses them. Waits while the in-flight bound is
+   * reached. The bytes are copied at once (or handed over, see `transfer`).
    */
   writeEncoded(otlp: Uint8Array, opts: WriteEncodedOptions = {}): Promise<{ spans: number }> {
     const whole = otlp.byteOffset === 0 && otlp.byteLength === otlp.buffer.byteLength;
