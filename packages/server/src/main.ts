@@ -10,7 +10,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { ServerConfig } from './config/config.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { Wal } from './wal/index.js';
-import { EmbeddedStore } from './store/embedded/index.js';
+import { BLOCKS_STORE_ENTRY, EMBEDDED_STORE_ENTRY, WorkerStore } from './store/worker/index.js';
 import type { TraceStore } from './store/types.js';
 import { Ingester } from './pipeline/ingest.js';
 import { otlpHttpHandler } from './receive/otlp-http.js';
@@ -38,7 +38,9 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
   const unlock = lockDataDir(config.dataDir);
   const metrics = createMetrics();
   if (config.storage !== 'embedded') throw new Error(`storage '${config.storage}' is not available yet; use --storage embedded`);
-  const store = await EmbeddedStore.open({ dir: join(config.dataDir, 'store') });
+  const store = await openEmbeddedStore(config, log, (reason) =>
+    log(`store thread failed (${reason}); answering 503 until restart, acknowledged spans are safe in the WAL`),
+  );
   const wal = await Wal.open({ dir: join(config.dataDir, 'wal'), sync: config.walSync });
   const ingester = new Ingester(wal, store, metrics, {
     maxInflightBytes: config.maxInflightBytes,
@@ -68,7 +70,9 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
   );
   if (config.apiKeys.length) app.use('*', apiKeyGuard(config.apiKeys, metrics));
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  app.get('/ready', (c) => (ingester.ready ? c.json({ status: 'ready' }) : c.json({ status: 'starting' }, 503)));
+  app.get('/ready', (c) =>
+    store.failure ? c.json({ status: 'failed', reason: store.failure }, 503) : ingester.ready ? c.json({ status: 'ready' }) : c.json({ status: 'starting' }, 503),
+  );
   app.get('/metrics', async (c) => {
     ingester.refreshGauges();
     return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
@@ -136,6 +140,23 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
       return closing;
     },
   };
+}
+
+/**
+ * The embedded store runs on its own thread: the ingest thread only validates
+ * OTLP and appends to the WAL, the store thread decodes, indexes and writes.
+ * The engine is our columnar block store; DuckDB is kept as a measured
+ * alternative (docs/design/storage.md).
+ */
+export function openEmbeddedStore(config: ServerConfig, log: (msg: string) => void, onFailure: (reason: string) => void = () => {}): Promise<WorkerStore> {
+  const blocks = config.embeddedEngine === 'blocks';
+  return WorkerStore.open({
+    module: blocks ? BLOCKS_STORE_ENTRY : EMBEDDED_STORE_ENTRY,
+    options: { dir: join(config.dataDir, blocks ? 'blocks' : 'store'), ...(blocks ? { flushOnClose: true } : {}) },
+    maxInflightBytes: Math.max(1 << 20, Math.floor(config.maxInflightBytes / 2)),
+    log,
+    onFailure,
+  });
 }
 
 function listen(app: Hono<Env>, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { generateTraces } from './dataset.js';
 import protobuf from 'protobufjs';
 import { encodeTraceRequestProto, OTLP_TRACE_PROTOS } from '../receive/otlp/index.js';
-import { EmbeddedStore } from '../store/embedded/index.js';
+import { DEFAULTS } from '../config/config.js';
+import { openEmbeddedStore } from '../main.js';
 
 export interface IngestBenchOptions {
   durationMs: number;
@@ -190,7 +191,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
     // Stop gracefully, then count what the store holds.
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
-    const store = await EmbeddedStore.open({ dir: join(dir, 'store') });
+    const store = await openEmbeddedStore({ ...DEFAULTS, dataDir: dir }, (m) => o.log(m));
     const spansStored = (await store.stats()).spans;
     await store.close();
     const spansPerSec = measuredAcked / elapsed;

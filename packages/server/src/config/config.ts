@@ -11,6 +11,8 @@ export interface ServerConfig {
   otlpHttpPort: number;
   otlpGrpcPort: number;
   storage: 'embedded' | 'clickhouse';
+  /** engine behind --storage embedded: our block files (default) or DuckDB */
+  embeddedEngine: 'blocks' | 'duckdb';
   clickhouseUrl: string;
   retentionNanos: Nanos;
   /** how often retention runs (also once at start) */
@@ -33,6 +35,7 @@ export const DEFAULTS: ServerConfig = {
   otlpHttpPort: 4318,
   otlpGrpcPort: 4317,
   storage: 'embedded',
+  embeddedEngine: 'blocks',
   clickhouseUrl: 'http://localhost:8123',
   retentionNanos: parseDuration('7d')!,
   retentionIntervalMs: 60_000,
@@ -55,6 +58,10 @@ const FLAGS: Record<string, (c: ServerConfig, v: string) => void> = {
     c.storage = v;
   },
   'clickhouse-url': (c, v) => (c.clickhouseUrl = v),
+  'embedded-engine': (c, v) => {
+    if (v !== 'blocks' && v !== 'duckdb') throw new ConfigError(`--embedded-engine must be 'blocks' or 'duckdb', not '${v}'`);
+    c.embeddedEngine = v;
+  },
   retention: (c, v) => {
     const d = parseDuration(v);
     if (d === undefined || d <= 0) throw new ConfigError(`--retention must be a duration like 7d or 12h, not '${v}'`);

@@ -21,6 +21,21 @@ export type IngestOutcome =
   | { ok: true; accepted: number }
   | { ok: false; reason: 'overloaded' | 'unavailable'; message: string };
 
+/**
+ * A store that decodes OTLP bytes itself (WorkerStore does it on its own
+ * thread), so the ingest thread only validates them.
+ */
+export interface EncodedWriter {
+  writeEncoded(bytes: Uint8Array, opts: { format: 'otlp-proto' | 'otlp-json' }): Promise<{ spans: number }>;
+}
+
+function encodedWriter(store: TraceStore): EncodedWriter | undefined {
+  const w = store as TraceStore & Partial<EncodedWriter>;
+  return typeof w.writeEncoded === 'function' ? (w as EncodedWriter) : undefined;
+}
+
+const FORMAT_NAME = { [1]: 'otlp-proto', [2]: 'otlp-json' } as const;
+
 export interface IngesterOptions {
   maxInflightBytes: number;
   checkpointIntervalMs: number;
@@ -44,7 +59,18 @@ export class Ingester {
   /** Re-applies the WAL to the store after a restart, then starts checkpointing. */
   async start(): Promise<{ records: number; spans: number; corruptRecords: number }> {
     let spans = 0;
+    const encoded = encodedWriter(this.store);
     const stats = await this.wal.replay(async (payload) => {
+      const format = FORMAT_NAME[payload[0] as WalFormat];
+      if (encoded && format) {
+        // Undecodable bytes count as no spans, as decodeWalRecord does; a failing store stops recovery.
+        const r = await encoded.writeEncoded(payload.subarray(1), { format }).catch((e: Error) => {
+          if (e.name === 'SyntaxError') return { spans: 0 };
+          throw e;
+        });
+        spans += r.spans;
+        return;
+      }
       const decoded = decodeWalRecord(payload);
       if (decoded.length) {
         spans += decoded.length;
@@ -93,6 +119,30 @@ export class Ingester {
     }
     this.metrics.spansAccepted.inc({ receiver }, spans.length);
     return { ok: true, accepted: spans.length };
+  }
+
+  /**
+   * Makes an OTLP body durable whose valid spans were counted by a validator
+   * (validateTraceRequestProto / the JSON decoder) on this thread; the store
+   * decodes it where it lives. Falls back to decoding here for a store that
+   * takes only spans. Never throws.
+   */
+  async ingestEncoded(receiver: string, format: WalFormat, body: Uint8Array, validSpans: number): Promise<IngestOutcome> {
+    if (this.closed || !this.ready) return { ok: false, reason: 'unavailable', message: 'server is starting or stopping; retry' };
+    if (validSpans === 0) return { ok: true, accepted: 0 };
+    const record = walRecord(format, body);
+    const encoded = encodedWriter(this.store);
+    try {
+      if (encoded) await encoded.writeEncoded(record.subarray(1), { format: FORMAT_NAME[format] });
+      else await this.store.write(decodeWalRecord(record));
+      await this.wal.append(record);
+    } catch (e) {
+      this.metrics.requestsRefused.inc({ receiver, reason: 'unavailable' });
+      this.opts.log?.(`ingest failed: ${(e as Error).message}`);
+      return { ok: false, reason: 'unavailable', message: `storage error: ${(e as Error).message}` };
+    }
+    this.metrics.spansAccepted.inc({ receiver }, validSpans);
+    return { ok: true, accepted: validSpans };
   }
 
   /** Flushes the store and drops the WAL segments it now covers. */

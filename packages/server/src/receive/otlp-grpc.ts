@@ -4,9 +4,9 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { Ingester } from '../pipeline/ingest.js';
-import { WalFormat, walRecord } from '../pipeline/ingest.js';
+import { WalFormat } from '../pipeline/ingest.js';
 import type { Metrics } from '../metrics.js';
-import { decodeTraceRequestProto, encodeExportResponseProto } from './otlp/index.js';
+import { encodeExportResponseProto, validateTraceRequestProto } from './otlp/index.js';
 
 const RECEIVER = 'otlp_grpc';
 
@@ -59,17 +59,17 @@ export async function startOtlpGrpc(deps: OtlpGrpcDeps, host: string, port: numb
         return;
       }
       const release = () => ingester.release(body.length);
-      const decoded = decodeTraceRequestProto(body);
-      if (!decoded.ok) {
+      const checked = validateTraceRequestProto(body);
+      if (!checked.ok) {
         release();
         metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'decode_error' });
-        callback({ code: grpc.status.INVALID_ARGUMENT, details: `cannot decode OTLP protobuf message: ${decoded.error}` });
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: `cannot decode OTLP protobuf message: ${checked.error}` });
         return;
       }
-      const { spans, rejectedSpans, errorMessage } = decoded.result;
-      metrics.spansReceived.inc({ receiver: RECEIVER }, spans.length + rejectedSpans);
+      const { spans, rejectedSpans, errorMessage } = checked;
+      metrics.spansReceived.inc({ receiver: RECEIVER }, spans + rejectedSpans);
       if (rejectedSpans) metrics.spansRejected.inc({ receiver: RECEIVER, reason: 'invalid_span' }, rejectedSpans);
-      ingester.ingest(RECEIVER, spans, walRecord(WalFormat.OTLP_PROTO, body)).then((out) => {
+      ingester.ingestEncoded(RECEIVER, WalFormat.OTLP_PROTO, body, spans).then((out) => {
         release();
         if (!out.ok) callback({ code: grpc.status.UNAVAILABLE, details: out.message });
         else callback(null, encodeExportResponseProto(rejectedSpans, errorMessage));

@@ -70,6 +70,8 @@ export interface WorkerStoreLoad {
 
 /** The entry module for the embedded (DuckDB) store: `WorkerStore.open({ module: EMBEDDED_STORE_ENTRY, options: { dir } })`. */
 export const EMBEDDED_STORE_ENTRY = new URL('./embedded-entry.js', import.meta.url).href;
+/** Entry module of the block store (see blocks-entry.ts). */
+export const BLOCKS_STORE_ENTRY = new URL('./blocks-entry.js', import.meta.url).href;
 
 const WORKER_SCRIPT = new URL('./worker-main.js', import.meta.url);
 const ERROR_TYPES: Record<string, ErrorConstructor> = { TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
