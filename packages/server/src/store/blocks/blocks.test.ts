@@ -32,6 +32,6 @@ export function harness(options: Omit<BlockStoreOptions, 'dir'> = {}): () => Pro
 storeConformance('blocks', harness());
 // Flushes racing the suite's own writes and reads, pages of 3 rows (traces
 // cut across pages), compaction merging as it goes.
-storeConformance('blocks (tiny head and pages, inline compaction)', harness({ flushSpans: 7, flushIntervalMs: 5, pageRows: 3, compactMinBlocks: 2, compactSpans: 64 }));
+storeConformance('blocks (tiny head and pages, inline flushes and compaction)', harness({ flushIn: 'inline', flushSpans: 7, flushIntervalMs: 5, pageRows: 3, compactMinBlocks: 2, compactSpans: 64 }));
 // The same in a worker thread, deflate instead of brotli.
 storeConformance('blocks (worker compaction, deflate)', harness({ flushSpans: 50, compaction: 'worker', compactMinBlocks: 2, compactSpans: 500, compression: { codec: 'deflate' } }));

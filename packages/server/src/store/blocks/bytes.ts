@@ -30,6 +30,18 @@ export class ByteWriter {
     this.buf[this.pos++] = v;
   }
 
+  /** 4 bytes, big-endian. */
+  u32be(v: number): void {
+    if (this.pos + 4 > this.buf.length) this.ensure(4);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 24;
+    b[p + 1] = (v >>> 16) & 255;
+    b[p + 2] = (v >>> 8) & 255;
+    b[p + 3] = v & 255;
+    this.pos = p + 4;
+  }
+
   /** Unsigned varint of a non-negative integer below 2^53. */
   uvar(v: number): void {
     this.ensure(8);
@@ -139,6 +151,31 @@ export class ByteWriter {
     }
   }
 
+  /**
+   * A non-empty even-length lowercase hex string as uvar(bytes) + the bytes;
+   * false (nothing written) for any other string.
+   */
+  tryHex(s: string): boolean {
+    const n = s.length;
+    if (n === 0 || n & 1) return false;
+    this.ensure(n / 2 + 5);
+    const start = this.pos;
+    this.uvar(n >> 1);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i += 2) {
+      const x = HEX_VALUE[s.charCodeAt(i)]!;
+      const y = HEX_VALUE[s.charCodeAt(i + 1)]!;
+      if ((x | y) > 15) {
+        this.pos = start;
+        return false;
+      }
+      b[p++] = (x << 4) | y;
+    }
+    this.pos = p;
+    return true;
+  }
+
   /** 2n bytes of an even-length lowercase hex string (validated by the caller). */
   hex(s: string): void {
     const n = s.length >> 1;
@@ -200,6 +237,11 @@ export function isWellFormed(s: string): boolean {
   }
   return true;
 }
+
+/** char code -> value of a lowercase hex digit, 255 for anything else */
+const HEX_VALUE = new Uint8Array(65536).fill(255);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX_VALUE[97 + i] = 10 + i;
 
 export function hexVal(c: number): number {
   return c < 58 ? c - 48 : c - 87;

@@ -3,6 +3,7 @@
 // the event loop keeps encoding (and serving requests).
 
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
 import { Codec } from './format.js';
 
@@ -53,4 +54,69 @@ export async function decompress(buf: Uint8Array, codec: Codec, rawLength: numbe
   if (!out) throw new Error(`block: unknown codec ${codec} (written by a newer Ariadne?)`);
   if (out.length !== rawLength) throw new Error(`block: chunk inflated to ${out.length} bytes, expected ${rawLength}`);
   return out;
+}
+
+/**
+ * Compresses a page's chunks off the event loop. One worker thread, shared by
+ * every store in the process, started on first use and never keeping the
+ * process alive; falls back to the async zlib calls if it cannot start.
+ * Returns each chunk compressed, or undefined where compression did not help.
+ */
+export function compressChunks(chunks: Uint8Array[], o: CompressOptions): Promise<(Uint8Array | undefined)[]> {
+  return pool().run(chunks, o);
+}
+
+class CompressorPool {
+  private worker: Worker | undefined;
+  private failed = false;
+  private seq = 0;
+  private readonly pending = new Map<number, { resolve: (v: (Uint8Array | undefined)[]) => void; reject: (e: Error) => void }>();
+
+  async run(chunks: Uint8Array[], o: CompressOptions): Promise<(Uint8Array | undefined)[]> {
+    const w = this.start();
+    if (!w) return Promise.all(chunks.map(async (c) => {
+      const z = await compress(c, o);
+      return z.length < c.length ? z : undefined;
+    }));
+    const id = this.seq++;
+    // the worker gets copies: the caller keeps its chunks (stored raw when compression does not pay)
+    const copies = chunks.map((c) => c.slice());
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (this.pending.size === 1) w.ref();
+      w.postMessage({ id, chunks: copies, options: o }, copies.map((c) => c.buffer as ArrayBuffer));
+    });
+  }
+
+  private start(): Worker | undefined {
+    if (this.worker || this.failed) return this.worker;
+    try {
+      const w = new Worker(new URL('./compress-worker.js', import.meta.url));
+      w.unref();
+      w.on('message', (m: { id: number; out?: (Uint8Array | undefined)[]; error?: string }) => {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (this.pending.size === 0) w.unref();
+        if (m.error !== undefined) p.reject(new Error(`compression failed: ${m.error}`));
+        else p.resolve(m.out!);
+      });
+      const fail = (e: Error) => {
+        this.worker = undefined;
+        for (const p of this.pending.values()) p.reject(e);
+        this.pending.clear();
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => fail(new Error(`compression worker exited with code ${code}`)));
+      this.worker = w;
+    } catch {
+      this.failed = true;
+    }
+    return this.worker;
+  }
+}
+
+let shared: CompressorPool | undefined;
+function pool(): CompressorPool {
+  return (shared ??= new CompressorPool());
 }

@@ -1,12 +1,12 @@
-// Worker thread entry: runs compaction jobs posted by BlockStore, one at a time.
+// Worker thread entry: runs compaction jobs posted by BlockStore.
 
 import { parentPort } from 'node:worker_threads';
 import type { CompactJob } from './compact.js';
 import { compactBlocks } from './compact.js';
 
-parentPort!.on('message', (job: CompactJob) => {
+parentPort!.on('message', (job: CompactJob & { id: number }) => {
   compactBlocks(job).then(
-    (result) => parentPort!.postMessage({ ok: true, result }),
-    (e: unknown) => parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) }),
+    (result) => parentPort!.postMessage({ id: job.id, result }),
+    (e: unknown) => parentPort!.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) }),
   );
 });

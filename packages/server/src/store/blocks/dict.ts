@@ -3,8 +3,8 @@
 // shapes (the ordered (key, type) list of a span's attributes).
 
 import type { AnyValue, InstrumentationScope, Resource } from '@ariadne/model';
-import { ByteWriter, toHex } from './bytes.js';
-import { VType, writeKeyValues } from './values.js';
+import { ByteReader, ByteWriter, isLowerHex, toHex } from './bytes.js';
+import { VType, readIntText, writeIntText, writeKeyValues } from './values.js';
 
 export class StringDict {
   readonly map = new Map<string, number>();
@@ -26,20 +26,29 @@ export class StringDict {
 }
 
 /**
- * Values of one attribute key and one value type. Primitive payloads are kept
- * as primitives (the string, the int text, the number); arrays and kvlists as
- * the value objects, never deduplicated. A dictionary that keeps seeing new
- * values (ids, sizes, timestamps as attributes) stops hashing them and only
- * appends: `plainFrom` is the first id that may repeat an earlier value.
+ * Values of one attribute key and one value type. While values repeat they
+ * are deduplicated through a Map (ids index `values`: the string, the int
+ * text, the number; arrays and kvlists as objects, never deduplicated). A
+ * dictionary that keeps seeing new values (ids, sizes, timestamps as
+ * attributes) turns plain from `plainFrom` on: it stops hashing and appends
+ * each value already encoded as the block's plain column will hold it (bytes,
+ * or doubles), so the head keeps no object per value for the GC to trace and
+ * a flush copies bytes.
  */
 export class ValueDict {
-  private readonly map = new Map<unknown, number>();
+  private map: Map<unknown, number> | undefined = new Map();
   readonly values: unknown[] = [];
   /** id of -0, which a Map cannot tell from 0 */
   private negZero = -1;
   private lookups = 0;
-  /** ids from here on were appended without deduplication */
+  /** ids from here on are plain (appended without deduplication) */
   plainFrom = Infinity;
+  /** plain strings: lowercase hex ones stored as bytes (see encode.ts) */
+  hex = false;
+  private bytes: ByteWriter | undefined;
+  private offsets: Uint32Array | undefined;
+  private doubles: Float64Array | undefined;
+  private plainCount = 0;
 
   constructor(readonly vtype: VType) {
     if (vtype === VType.BOOL) this.values.push(false, true);
@@ -65,7 +74,8 @@ export class ValueDict {
         break;
       case VType.DOUBLE: {
         const d = v.doubleValue!;
-        if (d === 0 && 1 / d < 0 && this.plainFrom === Infinity) {
+        if (this.plainFrom !== Infinity) return this.appendDouble(d);
+        if (d === 0 && 1 / d < 0) {
           if (this.negZero < 0) {
             this.negZero = this.values.length;
             this.values.push(-0);
@@ -79,26 +89,66 @@ export class ValueDict {
         this.values.push(v);
         return this.values.length - 1;
     }
-    if (this.plainFrom !== Infinity) {
-      this.values.push(key);
-      return this.values.length - 1;
-    }
-    let id = this.map.get(key);
+    if (this.plainFrom !== Infinity) return this.appendBytes(key as string);
+    const map = this.map!;
+    let id = map.get(key);
     if (id === undefined) {
       id = this.values.length;
-      this.map.set(key, id);
+      map.set(key, id);
       this.values.push(key);
       // mostly new values after a while: stop hashing
-      if (id >= 2048 && id * 4 > ++this.lookups * 3) {
-        this.plainFrom = this.values.length;
-        this.map.clear();
-      }
+      if (id >= 2048 && id * 4 > ++this.lookups * 3) this.turnPlain();
     } else this.lookups++;
     return id;
   }
 
+  private turnPlain(): void {
+    this.plainFrom = this.values.length;
+    this.map = undefined;
+    if (this.vtype === VType.DOUBLE) {
+      this.doubles = new Float64Array(4096);
+      return;
+    }
+    if (this.vtype === VType.STRING) {
+      let hex = 0;
+      const from = Math.max(0, this.values.length - 64);
+      for (let i = from; i < this.values.length; i++) if (isLowerHex(this.values[i] as string)) hex++;
+      this.hex = hex * 10 >= (this.values.length - from) * 9;
+    }
+    this.bytes = new ByteWriter(1 << 16);
+    this.offsets = new Uint32Array(4097);
+  }
+
+  private appendDouble(d: number): number {
+    if (this.plainCount >= this.doubles!.length) {
+      const next = new Float64Array(this.doubles!.length * 2);
+      next.set(this.doubles!);
+      this.doubles = next;
+    }
+    this.doubles![this.plainCount] = d;
+    return this.plainFrom + this.plainCount++;
+  }
+
+  private appendBytes(text: string): number {
+    const w = this.bytes!;
+    if (this.plainCount + 1 >= this.offsets!.length) {
+      const next = new Uint32Array(this.offsets!.length * 2);
+      next.set(this.offsets!);
+      this.offsets = next;
+    }
+    writePlainText(w, this.vtype, text, this.hex);
+    this.offsets![++this.plainCount] = w.pos;
+    return this.plainFrom + this.plainCount - 1;
+  }
+
   /** The value with this id, as an AnyValue of this dictionary's type. */
   value(id: number): AnyValue {
+    if (id >= this.plainFrom) {
+      const i = id - this.plainFrom;
+      if (this.doubles) return { doubleValue: this.doubles[i]! };
+      const r = new ByteReader(this.bytes!.buf, this.offsets![i]!, this.offsets![i + 1]!);
+      return readPlainText(r, this.vtype, this.hex);
+    }
     const x = this.values[id];
     switch (this.vtype) {
       case VType.EMPTY:
@@ -119,8 +169,65 @@ export class ValueDict {
     }
   }
 
+  /** What an encoder in another thread needs (no hash map). */
+  toSnapshot(): ValueDictSnapshot {
+    return {
+      vtype: this.vtype,
+      values: this.values,
+      plainFrom: this.plainFrom,
+      hex: this.hex,
+      bytes: this.bytes ? this.bytes.buf.subarray(0, this.bytes.pos) : undefined,
+      offsets: this.offsets ? this.offsets.subarray(0, this.plainCount + 1) : undefined,
+      doubles: this.doubles ? this.doubles.subarray(0, this.plainCount) : undefined,
+      plainCount: this.plainCount,
+    };
+  }
+
+  /** A read-only dictionary for encoding (lookups of new values are not possible). */
+  static fromSnapshot(s: ValueDictSnapshot): ValueDict {
+    const d = new ValueDict(s.vtype);
+    d.values.length = 0;
+    d.values.push(...s.values);
+    d.map = undefined;
+    d.plainFrom = s.plainFrom;
+    d.hex = s.hex;
+    if (s.bytes) {
+      d.bytes = new ByteWriter(1);
+      d.bytes.buf = s.bytes;
+      d.bytes.pos = s.bytes.length;
+    }
+    d.offsets = s.offsets;
+    d.doubles = s.doubles;
+    d.plainCount = s.plainCount;
+    return d;
+  }
+
+  /** A plain string-like entry as the bytes a PLAIN column holds for it. */
+  plainBytes(id: number): Uint8Array {
+    const i = id - this.plainFrom;
+    return this.bytes!.buf.subarray(this.offsets![i]!, this.offsets![i + 1]!);
+  }
+
+  /** A plain double entry. */
+  plainDouble(id: number): number {
+    return this.doubles![id - this.plainFrom]!;
+  }
+
+  /** Up to 64 doubles, for choosing a column's decimal exponent. */
+  sampleDoubles(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.values.length && out.length < 32; i++) out.push(this.values[i] as number);
+    for (let i = 0; this.doubles && i < this.plainCount && out.length < 64; i++) out.push(this.doubles[i]!);
+    return out;
+  }
+
+  /** Up to 64 strings, for deciding whether a column stores hex as bytes. */
+  sampleStrings(): string[] {
+    return (this.values as string[]).slice(0, 64);
+  }
+
   get size(): number {
-    return this.values.length;
+    return this.plainFrom === Infinity ? this.values.length : this.plainFrom + this.plainCount;
   }
 
   /** True once values are appended without deduplication. */
@@ -128,17 +235,70 @@ export class ValueDict {
     return this.plainFrom !== Infinity;
   }
 
-  /** Every id whose primitive value equals `key` (Object.is for -0); for search. */
+  /** Every id whose primitive value is `key` (Object.is: -0 and NaN as themselves); for search. */
   lookupAll(key: unknown): number[] {
-    if (this.plainFrom !== Infinity) {
-      const out: number[] = [];
-      const vs = this.values;
-      for (let i = 0; i < vs.length; i++) if (Object.is(vs[i], key)) out.push(i);
-      return out;
+    if (this.map) {
+      if (typeof key === 'number' && key === 0 && 1 / key < 0) return this.negZero >= 0 ? [this.negZero] : [];
+      const id = this.map.get(key);
+      return id === undefined ? [] : [id];
     }
-    if (typeof key === 'number' && key === 0 && 1 / key < 0) return this.negZero >= 0 ? [this.negZero] : [];
-    const id = this.map.get(key);
-    return id === undefined ? [] : [id];
+    const out: number[] = [];
+    const vs = this.values;
+    for (let i = 0; i < vs.length; i++) if (Object.is(vs[i], key)) out.push(i);
+    if (this.doubles) {
+      for (let i = 0; i < this.plainCount; i++) if (Object.is(this.doubles[i], key)) out.push(this.plainFrom + i);
+    } else if (typeof key === 'string') {
+      const w = new ByteWriter(key.length * 3 + 16);
+      writePlainText(w, this.vtype, key, this.hex);
+      const want = w.finish();
+      const b = this.bytes!.buf;
+      const off = this.offsets!;
+      for (let i = 0; i < this.plainCount; i++) {
+        const a = off[i]!;
+        if (off[i + 1]! - a !== want.length) continue;
+        let eq = true;
+        for (let j = 0; j < want.length && eq; j++) eq = b[a + j] === want[j];
+        if (eq) out.push(this.plainFrom + i);
+      }
+    }
+    return out;
+  }
+}
+
+export interface ValueDictSnapshot {
+  vtype: VType;
+  values: unknown[];
+  plainFrom: number;
+  hex: boolean;
+  bytes: Uint8Array | undefined;
+  offsets: Uint32Array | undefined;
+  doubles: Float64Array | undefined;
+  plainCount: number;
+}
+
+/** A string-like value (string, int text, bytes text) as a PLAIN column entry. */
+export function writePlainText(w: ByteWriter, vtype: VType, text: string, hex: boolean): void {
+  if (vtype === VType.INT) writeIntText(w, text);
+  else if (vtype !== VType.STRING || !hex) w.str(text);
+  else if (!w.tryHex(text)) {
+    w.u8(0);
+    w.str(text);
+  }
+}
+
+export function readPlainText(r: ByteReader, vtype: VType, hex: boolean): AnyValue {
+  switch (vtype) {
+    case VType.INT:
+      return { intValue: readIntText(r) };
+    case VType.INT_TEXT:
+      return { intValue: r.str() };
+    case VType.BYTES:
+      return { bytesValue: r.str() };
+    default: {
+      if (!hex) return { stringValue: r.str() };
+      const n = r.uvar();
+      return { stringValue: n === 0 ? r.str() : r.hex(n) };
+    }
   }
 }
 

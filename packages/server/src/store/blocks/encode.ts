@@ -7,12 +7,12 @@
 import type { AnyValue, SpanEvent, SpanLink } from '@ariadne/model';
 import { ByteWriter, hexVal, isLowerHex } from './bytes.js';
 import type { CompressOptions } from './codec.js';
-import { compress } from './codec.js';
+import { compress, compressChunks } from './codec.js';
 import type { AttrColumn, BlockMeta, ChunkRef, OpStats, PageMeta } from './format.js';
 import { AttrMode, Codec, Col, HEADER_BYTES, checksum, encodeMeta, writeHeader, writeTrailer } from './format.js';
 import type { Head } from './head.js';
 import type { ValueDict } from './dict.js';
-import { bucketOf } from './red.js';
+import { HIST_BUCKETS, bucketOf } from './red.js';
 import { VType, writeIntText, writeKeyValues, writePayload } from './values.js';
 
 export const FORMAT_VERSION = 1;
@@ -27,8 +27,10 @@ export interface EncodeOptions {
   footerCompression: CompressOptions;
   /** names of blocks this one replaces (compaction) */
   replaces?: string[];
-  /** called between pages; the encoder awaits what it returns */
+  /** called every thousand rows or so; the encoder awaits what it returns */
   pause?: () => Promise<void> | undefined;
+  /** compresses a page's chunks (undefined where it does not pay); default: the shared compression worker */
+  compressPage?: (chunks: Uint8Array[], o: CompressOptions) => Promise<(Uint8Array | undefined)[]>;
 }
 
 export interface EncodedBlock {
@@ -51,42 +53,37 @@ interface Partition {
   traceOrds: number[];
 }
 
-/** Sorts trace ordinals by trace id (lowercase hex compares like the bytes). */
+/** Trace ordinals in trace id order. */
 function sortTraces(head: Head): Uint32Array {
-  const ids = head.traceIds;
-  const n = ids.length;
+  const w = head.traceWords;
+  const n = head.traceCount;
   const out = new Uint32Array(n);
+  const cmp = (a: number, b: number) => {
+    for (let i = 0; i < 4; i++) if (w[a * 4 + i] !== w[b * 4 + i]) return w[a * 4 + i]! - w[b * 4 + i]!;
+    return 0;
+  };
   if (n < 2 ** 21) {
-    // first 32 bits of the id and the ordinal in one exactly representable double
+    // first word and ordinal in one exactly representable double
     const keys = new Float64Array(n);
-    for (let t = 0; t < n; t++) {
-      const s = ids[t]!;
-      let v = 0;
-      for (let i = 0; i < 8; i++) v = (v << 4) | hexVal(s.charCodeAt(i));
-      keys[t] = (v >>> 0) * 2 ** 21 + t;
-    }
+    for (let t = 0; t < n; t++) keys[t] = w[t * 4]! * 2 ** 21 + t;
     keys.sort();
     for (let i = 0; i < n; i++) out[i] = keys[i]! % 2 ** 21;
-    // equal first 32 bits: order the run by the whole id
+    // equal first words: order the run by the whole id
     for (let i = 0; i < n; ) {
-      const hi = Math.floor(keys[i]! / 2 ** 21);
+      const hi = w[out[i]! * 4]!;
       let j = i + 1;
-      while (j < n && Math.floor(keys[j]! / 2 ** 21) === hi) j++;
-      if (j - i > 1) {
-        const run = Array.from(out.subarray(i, j)).sort((a, b) => (ids[a]! < ids[b]! ? -1 : 1));
-        out.set(run, i);
-      }
+      while (j < n && w[out[j]! * 4] === hi) j++;
+      if (j - i > 1) out.set(Array.from(out.subarray(i, j)).sort(cmp), i);
       i = j;
     }
   } else {
-    const all = Array.from({ length: n }, (_, t) => t).sort((a, b) => (ids[a]! < ids[b]! ? -1 : 1));
-    out.set(all);
+    out.set(Array.from({ length: n }, (_, t) => t).sort(cmp));
   }
   return out;
 }
 
 function compareRows(head: Head, a: number, b: number): number {
-  const sa = head.odd.has(a) || head.odd.has(b) ? undefined : head.start[a]! - head.start[b]!;
+  const sa = head.odd.size !== 0 && (head.odd.has(a) || head.odd.has(b)) ? undefined : head.start[a]! - head.start[b]!;
   if (sa === undefined) {
     const x = head.startOf(a);
     const y = head.startOf(b);
@@ -97,7 +94,7 @@ function compareRows(head: Head, a: number, b: number): number {
 }
 
 /** Live rows in block order, split so no block spans 2^52 ns. */
-function partition(head: Head): Partition[] {
+async function partition(head: Head, pause?: () => Promise<void> | undefined): Promise<Partition[]> {
   const order = sortTraces(head);
   const rows = new Uint32Array(head.live);
   const traceStarts: number[] = [];
@@ -105,6 +102,10 @@ function partition(head: Head): Partition[] {
   let n = 0;
   const tmp: number[] = [];
   for (let i = 0; i < order.length; i++) {
+    if ((i & 1023) === 1023) {
+      const p = pause?.();
+      if (p) await p;
+    }
     const t = order[i]!;
     tmp.length = 0;
     for (let r = head.traceFirst[t]!; r >= 0; r = head.next[r]!) if (!head.deleted[r]) tmp.push(r);
@@ -220,7 +221,7 @@ function planAttributes(head: Head, p: Partition): { plans: Map<number, KeyPlan>
       plans.set(keyId, { column: columns.indexOf(misc), mode: AttrMode.MISC, offsets: new Int32Array(9), doubleExp: 255, hex: false });
       continue;
     }
-    const dictMode = distinct <= 256 || distinct * 3 <= n;
+    const dictMode = !dicts.some((d) => d?.plain) && (distinct <= 256 || distinct * 3 <= n);
     const offsets = new Int32Array(9);
     const column: AttrColumn & { doubleExp: number; hex: boolean } = { mode: dictMode ? AttrMode.DICT : AttrMode.PLAIN, keys: [keyId], dict: [], doubleExp: 255, hex: false };
     if (dictMode) {
@@ -231,13 +232,12 @@ function planAttributes(head: Head, p: Partition): { plans: Map<number, KeyPlan>
       }
     } else {
       const dd = dicts[VType.DOUBLE];
-      if (dd) column.doubleExp = chooseExponent(dd.values as number[]);
+      if (dd) column.doubleExp = chooseExponent(dd.sampleDoubles());
       const sd = dicts[VType.STRING];
-      if (sd) {
-        let hex = 0;
-        const m = Math.min(sd.size, 64);
-        for (let i = 0; i < m; i++) if (isLowerHex(sd.values[i] as string)) hex++;
-        column.hex = m > 0 && hex * 10 >= m * 9;
+      if (sd?.plain) column.hex = sd.hex;
+      else if (sd) {
+        const sample = sd.sampleStrings();
+        column.hex = sample.length > 0 && sample.filter(isLowerHex).length * 10 >= sample.length * 9;
       }
     }
     plans.set(keyId, { column: columns.length, mode: column.mode, offsets, doubleExp: column.doubleExp, hex: column.hex });
@@ -285,10 +285,7 @@ function writeDoubleEntry(w: ByteWriter, x: number, exp: number): void {
 function writeStringEntry(w: ByteWriter, s: string, hex: boolean): void {
   if (!hex) {
     w.str(s);
-  } else if (isLowerHex(s)) {
-    w.uvar(s.length >> 1);
-    w.hex(s);
-  } else {
+  } else if (!w.tryHex(s)) {
     w.u8(0);
     w.str(s);
   }
@@ -296,6 +293,11 @@ function writeStringEntry(w: ByteWriter, s: string, hex: boolean): void {
 
 /** A value whose type the shape gives, in PLAIN/MISC form. */
 function writePlainEntry(w: ByteWriter, vt: number, dict: ValueDict, id: number, plan: KeyPlan): void {
+  if (id >= dict.plainFrom) {
+    if (vt === VType.DOUBLE) writeDoubleEntry(w, dict.plainDouble(id), plan.doubleExp);
+    else w.bytes(dict.plainBytes(id));
+    return;
+  }
   const x = dict.values[id];
   switch (vt) {
     case VType.EMPTY:
@@ -369,7 +371,12 @@ const FIXED_COLUMNS = Col.ATTR_BASE;
 export async function encodeHead(head: Head, opts: EncodeOptions): Promise<EncodedBlock[]> {
   if (head.live === 0) return [];
   const out: EncodedBlock[] = [];
-  for (const p of partition(head)) out.push(await encodePartition(head, p, opts));
+  const parts = await partition(head, opts.pause);
+  for (const p of parts) {
+    const pause = opts.pause?.();
+    if (pause) await pause;
+    out.push(await encodePartition(head, p, opts));
+  }
   return out;
 }
 
@@ -385,13 +392,14 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
   const traces = p.traceOrds.length;
   const traceIds = new Uint8Array(traces * 16);
   const traceRows = new Uint32Array(traces + 1);
+  const tv = new DataView(traceIds.buffer);
   for (let k = 0; k < traces; k++) {
-    const id = head.traceIds[p.traceOrds[k]!]!;
-    for (let i = 0; i < 16; i++) traceIds[k * 16 + i] = (hexVal(id.charCodeAt(2 * i)) << 4) | hexVal(id.charCodeAt(2 * i + 1));
+    const at = p.traceOrds[k]! * 4;
+    for (let i = 0; i < 4; i++) tv.setUint32(k * 16 + i * 4, head.traceWords[at + i]!, false);
     traceRows[k + 1] = p.traceStarts[k + 1]!;
   }
-  const pages: { meta: Omit<PageMeta, 'offset' | 'length' | 'chunks'>; chunks: Promise<{ col: number; data: Uint8Array; raw: number; codec: Codec }>[] }[] = [];
-  const opsByService = new Map<number, Map<number, OpStats & { buckets: Map<number, number> }>>();
+  const pages: { meta: Omit<PageMeta, 'offset' | 'length' | 'chunks'>; chunks: Promise<{ col: number; data: Uint8Array; raw: number; codec: Codec }[]> }[] = [];
+  const opsByService = new Map<number, Map<number, OpStats & { buckets: Uint32Array }>>();
   let minStart = Infinity;
   let maxStart = -Infinity;
   const spanHi = head.spanHi;
@@ -423,48 +431,63 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
     let tk = k;
     while (p.traceStarts[tk]! > first) tk--;
     let traceStart = -1;
+    let traceEnd = -1;
     for (let pos = first; pos < pageEnd; pos++) {
+      if ((pos - first) % 1024 === 1023) {
+        const pz = opts.pause?.();
+        if (pz) await pz;
+      }
       if (pos === p.traceStarts[tk + 1]) tk++;
       if (p.traceStarts[tk] !== traceStart) {
         traceStart = p.traceStarts[tk]!;
-        inTrace.clear();
-        const end = p.traceStarts[tk + 1]!;
-        for (let j = traceStart; j < end; j++) {
-          const hi = spanHi[p.rows[j]!]!;
-          inTrace.set(hi, inTrace.has(hi) ? -1 : j - traceStart);
+        traceEnd = p.traceStarts[tk + 1]!;
+        if (traceEnd - traceStart > 16) {
+          inTrace.clear();
+          for (let j = traceStart; j < traceEnd; j++) {
+            const hi = spanHi[p.rows[j]!]!;
+            inTrace.set(hi, inTrace.has(hi) ? -1 : j - traceStart);
+          }
         }
       }
       const r = p.rows[pos]!;
       // SPAN_ID
       const ws = writers[Col.SPAN_ID]!;
-      ws.ensure(8);
-      const hi = spanHi[r]!;
-      const lo = spanLo[r]!;
-      ws.buf[ws.pos++] = hi >>> 24;
-      ws.buf[ws.pos++] = (hi >>> 16) & 255;
-      ws.buf[ws.pos++] = (hi >>> 8) & 255;
-      ws.buf[ws.pos++] = hi & 255;
-      ws.buf[ws.pos++] = lo >>> 24;
-      ws.buf[ws.pos++] = (lo >>> 16) & 255;
-      ws.buf[ws.pos++] = (lo >>> 8) & 255;
-      ws.buf[ws.pos++] = lo & 255;
+      ws.u32be(spanHi[r]!);
+      ws.u32be(spanLo[r]!);
       // PARENT
       const ph = head.parentHi[r]!;
       const pl = head.parentLo[r]!;
       if (ph === 0 && pl === 0) writers[Col.PARENT]!.u8(0);
       else {
-        const j = inTrace.get(ph);
-        if (j !== undefined && j >= 0 && spanLo[p.rows[traceStart + j]!] === pl) writers[Col.PARENT]!.uvarSmall(j + 2);
+        // the parent's position in the trace, when the trace holds it
+        let j = -1;
+        if (traceEnd - traceStart <= 16) {
+          for (let x = traceStart; x < traceEnd; x++) {
+            const q = p.rows[x]!;
+            if (spanHi[q] === ph && spanLo[q] === pl) {
+              j = x - traceStart;
+              break;
+            }
+          }
+        } else {
+          const h = inTrace.get(ph);
+          if (h !== undefined && h >= 0 && spanLo[p.rows[traceStart + h]!] === pl) j = h;
+          else if (h === -1) {
+            for (let x = traceStart; x < traceEnd; x++) {
+              const q = p.rows[x]!;
+              if (spanHi[q] === ph && spanLo[q] === pl) {
+                j = x - traceStart;
+                break;
+              }
+            }
+          }
+        }
+        if (j >= 0) writers[Col.PARENT]!.uvarSmall(j + 2);
         else {
           writers[Col.PARENT]!.u8(1);
           const wr = writers[Col.PARENT_RAW]!;
-          wr.ensure(8);
-          for (const v of [ph, pl]) {
-            wr.buf[wr.pos++] = v >>> 24;
-            wr.buf[wr.pos++] = (v >>> 16) & 255;
-            wr.buf[wr.pos++] = (v >>> 8) & 255;
-            wr.buf[wr.pos++] = v & 255;
-          }
+          wr.u32be(ph);
+          wr.u32be(pl);
         }
       }
       // START, DURATION
@@ -524,35 +547,35 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
       if (!byName) opsByService.set(service, (byName = new Map()));
       const opKey = name * 256 + kind;
       let op = byName.get(opKey);
-      if (!op) byName.set(opKey, (op = { service, name, kind, count: 0, errors: 0, sumDur: 0, minStart: off, maxStart: off, hist: [], buckets: new Map() }));
+      if (!op) byName.set(opKey, (op = { service, name, kind, count: 0, errors: 0, sumDur: 0, minStart: off, maxStart: off, hist: [], buckets: new Uint32Array(HIST_BUCKETS) }));
       op.count++;
       if (status === 2) op.errors++;
       const d = big !== undefined ? Number(big) : p.durs[pos]!;
       if (d > 0) op.sumDur += d;
-      const bucket = bucketOf(d);
-      op.buckets.set(bucket, (op.buckets.get(bucket) ?? 0) + 1);
+      op.buckets[bucketOf(d)]!++;
       if (off < op.minStart) op.minStart = off;
       if (off > op.maxStart) op.maxStart = off;
     }
     if (pMin < minStart) minStart = pMin;
     if (pMax > maxStart) maxStart = pMax;
-    const chunks: Promise<{ col: number; data: Uint8Array; raw: number; codec: Codec }>[] = [];
+    // SPAN_ID and PARENT_RAW are random bytes: stored as they are
+    const raws: { col: number; data: Uint8Array }[] = [];
     for (let c = 0; c < ncols; c++) {
       const w = writers[c]!;
-      if (w.pos === 0) continue;
-      const raw = w.buf.slice(0, w.pos);
-      if (c === Col.SPAN_ID || c === Col.PARENT_RAW || opts.compression.codec === Codec.NONE) {
-        chunks.push(Promise.resolve({ col: c, data: raw, raw: raw.length, codec: Codec.NONE }));
-      } else {
-        chunks.push(
-          compress(raw, opts.compression).then((data) =>
-            data.length < raw.length ? { col: c, data, raw: raw.length, codec: opts.compression.codec } : { col: c, data: raw, raw: raw.length, codec: Codec.NONE },
-          ),
-        );
-      }
+      if (w.pos !== 0) raws.push({ col: c, data: w.buf.slice(0, w.pos) });
     }
-    // Keep every compression from failing unobserved while later pages encode.
-    for (const c of chunks) c.catch(() => {});
+    const toCompress = opts.compression.codec === Codec.NONE ? [] : raws.filter((x) => x.col !== Col.SPAN_ID && x.col !== Col.PARENT_RAW);
+    const compressed = toCompress.length ? (opts.compressPage ?? compressChunks)(toCompress.map((x) => x.data), opts.compression) : Promise.resolve([]);
+    const chunks = compressed.then((zs) => {
+      const byCol = new Map<number, Uint8Array | undefined>();
+      toCompress.forEach((x, i) => byCol.set(x.col, zs[i]));
+      return raws.map(({ col, data }) => {
+        const z = byCol.get(col);
+        return z ? { col, data: z, raw: data.length, codec: opts.compression.codec } : { col, data, raw: data.length, codec: Codec.NONE as Codec };
+      });
+    });
+    // Keep a failure from going unobserved while later pages encode.
+    chunks.catch(() => {});
     pages.push({ meta: { firstRow: first, rows: pageEnd - first, minStart: pMin, maxStart: pMax }, chunks });
     i = pageEnd;
     const pause = opts.pause?.();
@@ -564,7 +587,7 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
   let offset = HEADER_BYTES;
   const pageMetas: PageMeta[] = [];
   for (const pg of pages) {
-    const done = await Promise.all(pg.chunks);
+    const done = await pg.chunks;
     const chunks: ChunkRef[] = [];
     const pageOffset = offset;
     for (const c of done) {
@@ -576,7 +599,11 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
   }
   const ops: OpStats[] = [];
   for (const m of opsByService.values()) {
-    for (const { buckets, ...o } of m.values()) ops.push({ ...o, hist: [...buckets].sort((a, b) => a[0] - b[0]) });
+    for (const { buckets, ...o } of m.values()) {
+      const hist: [number, number][] = [];
+      for (let b = 0; b < buckets.length; b++) if (buckets[b]) hist.push([b, buckets[b]!]);
+      ops.push({ ...o, hist });
+    }
   }
   const meta: BlockMeta = {
     version: FORMAT_VERSION,
@@ -604,3 +631,4 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
   return { parts, size: offset, meta };
 }
 
+export { partition as partitionForTest, planAttributes as planForTest };

@@ -16,6 +16,7 @@ import { spanMatches } from '../query.js';
 import { hexVal, toHex } from './bytes.js';
 import type { ShapeNode } from './dict.js';
 import { ObjectTable, Shapes, StringDict, ValueDict, resourceKey, scopeKey } from './dict.js';
+import type { ValueDictSnapshot } from './dict.js';
 import { VType, textProbe, valueMatches } from './values.js';
 import type { InstrumentationScope, Resource } from '@ariadne/model';
 
@@ -34,6 +35,13 @@ export interface OddTimes {
   end: bigint;
 }
 
+// Columns live on SharedArrayBuffers: a flush hands them to the encoder's
+// worker thread without copying, and the head stays readable meanwhile.
+const u32 = (n: number) => new Uint32Array(new SharedArrayBuffer(n * 4));
+const i32 = (n: number) => new Int32Array(new SharedArrayBuffer(n * 4));
+const f64 = (n: number) => new Float64Array(new SharedArrayBuffer(n * 8));
+const u8 = (n: number) => new Uint8Array(new SharedArrayBuffer(n));
+
 /** Parses 8 hex characters at `at` into an unsigned 32-bit number. */
 function hex8(s: string, at: number): number {
   let v = 0;
@@ -45,6 +53,45 @@ function hex32(v: number): string {
   return v.toString(16).padStart(8, '0');
 }
 
+export interface HeadSnapshot {
+  rows: number;
+  live: number;
+  traceCount: number;
+  traceWords: Uint32Array;
+  traceFirst: Int32Array;
+  next: Int32Array;
+  spanHi: Uint32Array;
+  spanLo: Uint32Array;
+  parentHi: Uint32Array;
+  parentLo: Uint32Array;
+  start: Float64Array;
+  dur: Float64Array;
+  service: Uint32Array;
+  name: Uint32Array;
+  kind: Uint8Array;
+  status: Uint8Array;
+  statusMsg: Uint32Array;
+  traceState: Uint32Array;
+  flags: Uint32Array;
+  resource: Uint32Array;
+  scope: Uint32Array;
+  shape: Uint32Array;
+  attrStart: Uint32Array;
+  deleted: Uint8Array;
+  attrVals: Uint32Array;
+  attrCount: number;
+  extras: Map<number, RowExtras>;
+  odd: Map<number, OddTimes>;
+  base: bigint | undefined;
+  minStart: number;
+  maxStart: number;
+  strings: string[];
+  dicts: [number, ValueDictSnapshot][];
+  shapes: Int32Array[];
+  resources: Resource[];
+  scopes: InstrumentationScope[];
+}
+
 export class Head {
   readonly strings = new StringDict();
   readonly dicts = new Map<number, ValueDict>();
@@ -52,12 +99,17 @@ export class Head {
   readonly resources = new ObjectTable<Resource>(resourceKey);
   readonly scopes = new ObjectTable<InstrumentationScope>(scopeKey);
 
-  // traces
-  readonly traceIndex = new Map<string, number>();
-  readonly traceIds: string[] = [];
-  traceFirst = new Int32Array(1024);
-  traceLast = new Int32Array(1024);
-  traceRows = new Uint32Array(1024);
+  // traces: ids as 4 big-endian words each, found through an open-addressing
+  // hash table (typed arrays: nothing for the garbage collector to mark)
+  traceCount = 0;
+  traceWords!: Uint32Array;
+  private traceSlots = new Int32Array(2048).fill(-1);
+  private readonly probeWords = new Uint32Array(4);
+  private lastTraceId = '';
+  private lastTrace = -1;
+  traceFirst!: Int32Array;
+  traceLast!: Int32Array;
+  traceRows!: Uint32Array;
   /** span ids of large traces, for duplicate checks without walking every row */
   private readonly bigTraceSpans = new Map<number, Set<string>>();
 
@@ -85,7 +137,7 @@ export class Head {
   shape!: Uint32Array;
   attrStart!: Uint32Array;
   deleted!: Uint8Array;
-  attrVals = new Uint32Array(16384);
+  attrVals: Uint32Array;
   attrCount = 0;
   readonly extras = new Map<number, RowExtras>();
   readonly odd = new Map<number, OddTimes>();
@@ -98,63 +150,118 @@ export class Head {
   /** performance.now() of the first write, for the age-based flush */
   readonly createdAt = performance.now();
 
+  /** `initialRows`: room reserved up front (a store passes its flush size, so the columns never grow). */
   constructor(initialRows = 4096) {
     this.grow(initialRows);
+    this.attrVals = u32(Math.max(1024, initialRows * 12));
+    const traces = Math.max(1024, initialRows >> 2);
+    this.traceWords = u32(traces * 4);
+    this.traceFirst = i32(traces);
+    this.traceLast = i32(traces);
+    this.traceRows = u32(traces);
   }
 
   private grow(min: number): void {
-    let cap = Math.max(this.cap * 2, 1024);
-    while (cap < min) cap *= 2;
+    let cap = Math.max(this.cap * 2, 1024, min);
     const g = <T extends Uint32Array | Int32Array | Float64Array | Uint8Array>(a: T | undefined, make: (n: number) => T): T => {
       const b = make(cap);
       if (a) b.set(a.subarray(0, this.rows) as never);
       return b;
     };
-    this.trace = g(this.trace, (n) => new Uint32Array(n));
-    this.next = g(this.next, (n) => new Int32Array(n));
-    this.spanHi = g(this.spanHi, (n) => new Uint32Array(n));
-    this.spanLo = g(this.spanLo, (n) => new Uint32Array(n));
-    this.parentHi = g(this.parentHi, (n) => new Uint32Array(n));
-    this.parentLo = g(this.parentLo, (n) => new Uint32Array(n));
-    this.start = g(this.start, (n) => new Float64Array(n));
-    this.dur = g(this.dur, (n) => new Float64Array(n));
-    this.service = g(this.service, (n) => new Uint32Array(n));
-    this.name = g(this.name, (n) => new Uint32Array(n));
-    this.kind = g(this.kind, (n) => new Uint8Array(n));
-    this.status = g(this.status, (n) => new Uint8Array(n));
-    this.statusMsg = g(this.statusMsg, (n) => new Uint32Array(n));
-    this.traceState = g(this.traceState, (n) => new Uint32Array(n));
-    this.flags = g(this.flags, (n) => new Uint32Array(n));
-    this.resource = g(this.resource, (n) => new Uint32Array(n));
-    this.scope = g(this.scope, (n) => new Uint32Array(n));
-    this.shape = g(this.shape, (n) => new Uint32Array(n));
-    this.attrStart = g(this.attrStart, (n) => new Uint32Array(n + 1));
-    this.deleted = g(this.deleted, (n) => new Uint8Array(n));
+    this.trace = g(this.trace, u32);
+    this.next = g(this.next, i32);
+    this.spanHi = g(this.spanHi, u32);
+    this.spanLo = g(this.spanLo, u32);
+    this.parentHi = g(this.parentHi, u32);
+    this.parentLo = g(this.parentLo, u32);
+    this.start = g(this.start, f64);
+    this.dur = g(this.dur, f64);
+    this.service = g(this.service, u32);
+    this.name = g(this.name, u32);
+    this.kind = g(this.kind, u8);
+    this.status = g(this.status, u8);
+    this.statusMsg = g(this.statusMsg, u32);
+    this.traceState = g(this.traceState, u32);
+    this.flags = g(this.flags, u32);
+    this.resource = g(this.resource, u32);
+    this.scope = g(this.scope, u32);
+    this.shape = g(this.shape, u32);
+    this.attrStart = g(this.attrStart, (n) => u32(n + 1));
+    this.deleted = g(this.deleted, u8);
     this.cap = cap;
   }
 
-  private traceOrdinal(traceId: string): number {
-    let t = this.traceIndex.get(traceId);
-    if (t !== undefined) return t;
-    t = this.traceIds.length;
-    if (t >= this.traceFirst.length) {
-      const n = this.traceFirst.length * 2;
-      const f = new Int32Array(n);
-      f.set(this.traceFirst);
-      const l = new Int32Array(n);
-      l.set(this.traceLast);
-      const c = new Uint32Array(n);
-      c.set(this.traceRows);
-      this.traceFirst = f;
-      this.traceLast = l;
-      this.traceRows = c;
+  private static slotOf(w: Uint32Array, at: number, mask: number): number {
+    return (Math.imul(w[at]! ^ w[at + 1]!, 0x9e3779b1) ^ w[at + 2]! ^ w[at + 3]!) & mask;
+  }
+
+  /** The ordinal of a trace id (32 lowercase hex, validated by the store), or -1. */
+  findTrace(traceId: string): number {
+    if (traceId === this.lastTraceId) return this.lastTrace;
+    const w = this.probeWords;
+    for (let k = 0; k < 4; k++) w[k] = hex8(traceId, k * 8);
+    return this.probe(w);
+  }
+
+  private probe(w: Uint32Array): number {
+    const slots = this.traceSlots;
+    const mask = slots.length - 1;
+    const tw = this.traceWords;
+    for (let i = Head.slotOf(w, 0, mask); ; i = (i + 1) & mask) {
+      const t = slots[i]!;
+      if (t < 0) return -1;
+      const at = t * 4;
+      if (tw[at] === w[0] && tw[at + 1] === w[1] && tw[at + 2] === w[2] && tw[at + 3] === w[3]) return t;
     }
-    this.traceIds.push(traceId);
-    this.traceIndex.set(traceId, t);
-    this.traceFirst[t] = -1;
-    this.traceLast[t] = -1;
-    this.traceRows[t] = 0;
+  }
+
+  private traceOrdinal(traceId: string): number {
+    let t = this.findTrace(traceId);
+    if (t < 0) {
+      t = this.traceCount++;
+      if (t >= this.traceFirst.length) {
+        const n = this.traceFirst.length * 2;
+        const f = i32(n);
+        f.set(this.traceFirst);
+        const l = i32(n);
+        l.set(this.traceLast);
+        const c = u32(n);
+        c.set(this.traceRows);
+        const w = u32(n * 4);
+        w.set(this.traceWords);
+        this.traceFirst = f;
+        this.traceLast = l;
+        this.traceRows = c;
+        this.traceWords = w;
+      }
+      this.traceWords.set(this.probeWords, t * 4);
+      this.traceFirst[t] = -1;
+      this.traceLast[t] = -1;
+      this.traceRows[t] = 0;
+      if (this.traceCount * 2 > this.traceSlots.length) this.rehash();
+      else this.insertSlot(t);
+    }
+    this.lastTraceId = traceId;
+    this.lastTrace = t;
     return t;
+  }
+
+  private insertSlot(t: number): void {
+    const slots = this.traceSlots;
+    const mask = slots.length - 1;
+    let i = Head.slotOf(this.traceWords, t * 4, mask);
+    while (slots[i]! >= 0) i = (i + 1) & mask;
+    slots[i] = t;
+  }
+
+  private rehash(): void {
+    this.traceSlots = new Int32Array(this.traceSlots.length * 2).fill(-1);
+    for (let t = 0; t < this.traceCount; t++) this.insertSlot(t);
+  }
+
+  traceIdOf(t: number): string {
+    const w = this.traceWords;
+    return hex32(w[t * 4]!) + hex32(w[t * 4 + 1]!) + hex32(w[t * 4 + 2]!) + hex32(w[t * 4 + 3]!);
   }
 
   /** True when the trace already holds this span id. */
@@ -179,15 +286,11 @@ export class Head {
   /** Appends valid spans (the store validates); a span whose (trace, span id) is already here is skipped. Returns rows added. */
   add(spans: readonly Span[]): number {
     let added = 0;
-    let lastTraceId: string | undefined;
-    let lastTrace = -1;
     let lastSvc = -1;
     let lastOp = -1;
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i]!;
-      const t = s.traceId === lastTraceId ? lastTrace : this.traceOrdinal(s.traceId);
-      lastTraceId = s.traceId;
-      lastTrace = t;
+      const t = this.traceOrdinal(s.traceId);
       const sid = s.spanId;
       const hi = hex8(sid, 0);
       const lo = hex8(sid, 8);
@@ -248,7 +351,7 @@ export class Head {
       if (this.attrCount + n > this.attrVals.length) {
         let size = this.attrVals.length * 2;
         while (size < this.attrCount + n) size *= 2;
-        const a = new Uint32Array(size);
+        const a = u32(size);
         a.set(this.attrVals.subarray(0, this.attrCount));
         this.attrVals = a;
       }
@@ -288,6 +391,102 @@ export class Head {
       }
     }
     return added;
+  }
+
+  /** How many blocks this head makes: one per 2^52 ns epoch its spans touch (one, in practice). */
+  blockCount(): number {
+    if (this.live === 0) return 0;
+    if (this.odd.size === 0 && this.maxStart - this.minStart < 2 ** 52) return 1;
+    const epochs = new Set<bigint>();
+    for (let r = 0; r < this.rows; r++) if (!this.deleted[r]) epochs.add(this.startOf(r) >> 52n);
+    return epochs.size;
+  }
+
+  /** Everything the encoder reads, as structured-clonable data for a worker thread. */
+  toSnapshot(): HeadSnapshot {
+    return {
+      rows: this.rows,
+      live: this.live,
+      traceCount: this.traceCount,
+      traceWords: this.traceWords,
+      traceFirst: this.traceFirst,
+      next: this.next,
+      spanHi: this.spanHi,
+      spanLo: this.spanLo,
+      parentHi: this.parentHi,
+      parentLo: this.parentLo,
+      start: this.start,
+      dur: this.dur,
+      service: this.service,
+      name: this.name,
+      kind: this.kind,
+      status: this.status,
+      statusMsg: this.statusMsg,
+      traceState: this.traceState,
+      flags: this.flags,
+      resource: this.resource,
+      scope: this.scope,
+      shape: this.shape,
+      attrStart: this.attrStart,
+      deleted: this.deleted,
+      attrVals: this.attrVals,
+      attrCount: this.attrCount,
+      extras: this.extras,
+      odd: this.odd,
+      base: this.base,
+      minStart: this.minStart,
+      maxStart: this.maxStart,
+      strings: this.strings.values,
+      dicts: [...this.dicts].map(([code, d]) => [code, d.toSnapshot()]),
+      shapes: this.shapes.list,
+      resources: this.resources.values,
+      scopes: this.scopes.values,
+    };
+  }
+
+  /** A head to encode, from a snapshot (read-only: add() is not possible on it). */
+  static fromSnapshot(s: HeadSnapshot): Head {
+    const h = new Head(1);
+    Object.assign(h, {
+      rows: s.rows,
+      live: s.live,
+      traceCount: s.traceCount,
+      traceWords: s.traceWords,
+      traceFirst: s.traceFirst,
+      next: s.next,
+      spanHi: s.spanHi,
+      spanLo: s.spanLo,
+      parentHi: s.parentHi,
+      parentLo: s.parentLo,
+      start: s.start,
+      dur: s.dur,
+      service: s.service,
+      name: s.name,
+      kind: s.kind,
+      status: s.status,
+      statusMsg: s.statusMsg,
+      traceState: s.traceState,
+      flags: s.flags,
+      resource: s.resource,
+      scope: s.scope,
+      shape: s.shape,
+      attrStart: s.attrStart,
+      deleted: s.deleted,
+      attrVals: s.attrVals,
+      attrCount: s.attrCount,
+      base: s.base,
+      minStart: s.minStart,
+      maxStart: s.maxStart,
+    });
+    for (const [k, v] of s.extras) h.extras.set(k, v);
+    for (const [k, v] of s.odd) h.odd.set(k, v);
+    h.strings.values.push(...s.strings);
+    for (const [code, d] of s.dicts) h.dicts.set(code, ValueDict.fromSnapshot(d));
+    h.shapes.list.length = 0;
+    h.shapes.list.push(...s.shapes);
+    h.resources.values.push(...s.resources);
+    h.scopes.values.push(...s.scopes);
+    return h;
   }
 
   // --- reading rows ---------------------------------------------------------------
@@ -331,7 +530,7 @@ export class Head {
     const msg = this.statusMsg[r]!;
     const ts = this.traceState[r]!;
     return {
-      traceId: this.traceIds[this.trace[r]!]!,
+      traceId: this.traceIdOf(this.trace[r]!),
       spanId: this.spanIdOf(r),
       parentSpanId: this.parentOf(r),
       traceState: ts === 0 ? '' : this.strings.values[ts - 1]!,
@@ -355,8 +554,8 @@ export class Head {
 
   /** Live rows of a trace, in arrival order. */
   rowsOf(traceId: string): number[] {
-    const t = this.traceIndex.get(traceId);
-    if (t === undefined) return [];
+    const t = this.findTrace(traceId);
+    if (t < 0) return [];
     const out: number[] = [];
     for (let r = this.traceFirst[t]!; r >= 0; r = this.next[r]!) if (!this.deleted[r]) out.push(r);
     return out;
@@ -414,7 +613,7 @@ export class Head {
     const dmin = q.minDurationNanos === undefined ? -Infinity : Number(q.minDurationNanos);
     const dmax = q.maxDurationNanos === undefined ? Infinity : Number(q.maxDurationNanos);
     const attrs = fastPossible ? q.attributes.map((a) => this.attributeCondition(a.key, a.value)) : [];
-    const newest = new Float64Array(this.traceIds.length).fill(-Infinity);
+    const newest = new Float64Array(this.traceCount).fill(-Infinity);
     const oddNewest = new Map<number, bigint>();
     for (let r = 0; r < this.rows; r++) {
       if (this.deleted[r]) continue;
@@ -447,7 +646,7 @@ export class Head {
       if (newest[t] === -Infinity && odd === undefined) continue;
       let s = newest[t] === -Infinity ? undefined : this.base + BigInt(newest[t]!);
       if (odd !== undefined && (s === undefined || odd > s)) s = odd;
-      found(this.traceIds[t]!, s!);
+      found(this.traceIdOf(t), s!);
     }
   }
 

@@ -28,14 +28,17 @@ export interface RedQuery {
 const SUB = 128;
 export const HIST_BUCKETS = 1 + 65 * SUB;
 
-/** Histogram bucket of a duration in ns (negative counts as 0). */
+const F64 = new Float64Array(1);
+const WORDS = new Uint32Array(F64.buffer);
+/** the word holding sign, exponent and top of the mantissa */
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/** Histogram bucket of a duration in ns (below 1, negative included, counts as 0): the exponent and top 7 mantissa bits of the double. */
 export function bucketOf(d: number): number {
-  if (d < 1) return 0;
-  let e = Math.floor(Math.log2(d));
-  if (2 ** e > d) e--;
-  else if (2 ** (e + 1) <= d) e++;
-  const sub = Math.floor((d / 2 ** e - 1) * SUB);
-  return 1 + e * SUB + sub;
+  if (!(d >= 1)) return 0;
+  F64[0] = d;
+  const hi = WORDS[HI]!;
+  return 1 + ((hi >>> 20) - 1023) * SUB + ((hi >>> 13) & 127);
 }
 
 /** The value a bucket stands for: exact below 128, else the bucket's midpoint. */

@@ -15,9 +15,8 @@
 
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { OperationInfo, RedMetrics, Span, SpanKind, TraceQuery, TraceSummary } from '@ariadne/model';
-import { isValidSpanId, isValidTraceId } from '@ariadne/model';
+import { isValidTraceId } from '@ariadne/model';
 import type { StoreStats, TraceStore } from '../types.js';
 import type { SummarySpan } from '../query.js';
 import { compareSummaries, normalizeQuery, summarizeTrace } from '../query.js';
@@ -30,6 +29,8 @@ import { encodeHead } from './encode.js';
 import { Codec } from './format.js';
 import { BLOCK_RE, blockName, markName, parseBlockName, parseMark, syncDir, writeAtomic, writeMark } from './files.js';
 import { Head } from './head.js';
+import type { FlushJob } from './flush-worker.js';
+import { JobWorker } from './workers.js';
 import type { RedQuery } from './red.js';
 import { redMetricsOf } from './red.js';
 import { blockSummarySpans, searchBlock } from './search.js';
@@ -50,6 +51,8 @@ export interface BlockStoreOptions {
   compression?: { codec: 'deflate' | 'brotli' | 'none'; level?: number };
   /** Bytes of inflated chunks and decoded columns kept in memory. Default 256 MiB. */
   cacheBytes?: number;
+  /** Where flushes encode and compress: a worker thread (default; the event loop only copies the head's columns to it) or inline on the event loop, in slices. */
+  flushIn?: 'worker' | 'inline';
   /** Where compaction runs: a worker thread (default), inline on the event loop in slices, or not at all. */
   compaction?: 'worker' | 'inline' | 'off';
   /** Compaction merges small blocks into blocks of up to this many spans. Default 1,048,576. */
@@ -97,7 +100,7 @@ export interface BlockStoreDiagnostics {
 }
 
 export class BlockStore implements TraceStore {
-  private head = new Head();
+  private head: Head;
   /** heads being written (or waiting to be retried), oldest first; still served from memory */
   private flushing: Head[] = [];
   private blocks: Block[] = [];
@@ -109,7 +112,8 @@ export class BlockStore implements TraceStore {
   private scheduled: Promise<void> | undefined;
   private compacting: Promise<void> | undefined;
   private compactAgain = false;
-  private worker: Worker | undefined;
+  private readonly flushWorker = new JobWorker<FlushJob, string[]>(new URL('./flush-worker.js', import.meta.url));
+  private readonly compactWorker = new JobWorker<CompactJob, CompactResult>(new URL('./compact-worker.js', import.meta.url));
   private readonly timer: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
   private readonly counters = { flushes: 0, flushFailures: 0, flushedSpans: 0, flushMillis: 0, compactions: 0, compactionFailures: 0 };
@@ -117,6 +121,7 @@ export class BlockStore implements TraceStore {
 
   private constructor(opts: Resolved, seq: number) {
     this.opts = opts;
+    this.head = this.newHead();
     this.cache = new ByteLru(opts.cacheBytes);
     this.seq = seq;
     this.timer = setInterval(() => {
@@ -136,6 +141,7 @@ export class BlockStore implements TraceStore {
       pageRows: options.pageRows ?? 4096,
       compression: { codec: CODEC[codec], level: options.compression?.level ?? DEFAULT_LEVEL[codec] },
       cacheBytes: options.cacheBytes ?? 256 << 20,
+      flushIn: options.flushIn ?? 'worker',
       compaction: options.compaction ?? 'worker',
       compactSpans: options.compactSpans ?? 1 << 20,
       compactMinBlocks: options.compactMinBlocks ?? 4,
@@ -177,6 +183,11 @@ export class BlockStore implements TraceStore {
     }
     store.scheduleCompaction();
     return store;
+  }
+
+  /** A head with room for a flush's worth of spans, so its columns never grow. */
+  private newHead(): Head {
+    return new Head(Math.min(this.opts.flushSpans, 1 << 20) + 1024);
   }
 
   private nextKey(): string {
@@ -233,7 +244,7 @@ export class BlockStore implements TraceStore {
       this.scheduled = undefined;
       if (this.head.rows > 0) {
         this.flushing.push(this.head);
-        this.head = new Head();
+        this.head = this.newHead();
       }
       // oldest first; a head that failed before is retried here
       while (this.flushing.length) {
@@ -257,18 +268,25 @@ export class BlockStore implements TraceStore {
 
   private async writeHead(h: Head): Promise<void> {
     if (h.live === 0) return;
-    const encoded = await encodeHead(h, {
-      pageRows: this.opts.pageRows,
-      compression: this.opts.compression,
-      footerCompression: this.opts.compression,
-      pause: pauser(),
-    });
-    const installed: Block[] = [];
-    for (const e of encoded) {
-      const name = blockName(this.seq++, 0);
-      await writeAtomic(this.opts.dir, name, e.parts);
-      installed.push(await Block.fromMeta(join(this.opts.dir, name), name, e.size, e.meta, this.cache, this.nextKey()));
+    const names = Array.from({ length: h.blockCount() }, () => blockName(this.seq++, 0));
+    let written: string[];
+    if (this.opts.flushIn === 'worker') {
+      written = await this.flushWorker.run({ dir: this.opts.dir, head: h.toSnapshot(), names, pageRows: this.opts.pageRows, compression: this.opts.compression });
+    } else {
+      const encoded = await encodeHead(h, {
+        pageRows: this.opts.pageRows,
+        compression: this.opts.compression,
+        footerCompression: this.opts.compression,
+        pause: pauser(),
+      });
+      written = [];
+      for (const [i, e] of encoded.entries()) {
+        await writeAtomic(this.opts.dir, names[i]!, e.parts);
+        written.push(names[i]!);
+      }
     }
+    const installed: Block[] = [];
+    for (const name of written) installed.push(await Block.open(join(this.opts.dir, name), name, this.cache, this.nextKey()));
     this.blocks = [...this.blocks, ...installed];
   }
 
@@ -379,7 +397,7 @@ export class BlockStore implements TraceStore {
     for (const b of sources) b.acquire();
     let result: CompactResult;
     try {
-      result = this.opts.compaction === 'worker' ? await this.runInWorker(job) : await compactBlocks(job, pauser());
+      result = this.opts.compaction === 'worker' ? await this.compactWorker.run(job) : await compactBlocks(job, pauser());
     } finally {
       for (const b of sources) b.release();
     }
@@ -406,40 +424,6 @@ export class BlockStore implements TraceStore {
       this.counters.compactions++;
     });
     return true;
-  }
-
-  private runInWorker(job: CompactJob): Promise<CompactResult> {
-    if (!this.worker) {
-      this.worker = new Worker(new URL('./compact-worker.js', import.meta.url));
-      this.worker.unref();
-    }
-    const w = this.worker;
-    return new Promise((resolve, reject) => {
-      const onMessage = (m: { ok: boolean; result?: CompactResult; error?: string }) => {
-        cleanup();
-        if (m.ok) resolve(m.result!);
-        else reject(new Error(m.error));
-      };
-      const onError = (e: Error) => {
-        cleanup();
-        this.worker = undefined;
-        reject(e);
-      };
-      const onExit = (code: number) => {
-        cleanup();
-        this.worker = undefined;
-        reject(new Error(`compaction worker exited with code ${code}`));
-      };
-      const cleanup = () => {
-        w.off('message', onMessage);
-        w.off('error', onError);
-        w.off('exit', onExit);
-      };
-      w.on('message', onMessage);
-      w.on('error', onError);
-      w.on('exit', onExit);
-      w.postMessage(job);
-    });
   }
 
   // --- reads --------------------------------------------------------------------------------
@@ -589,8 +573,8 @@ export class BlockStore implements TraceStore {
       if (this.opts.flushOnClose) await this.flushHeadForClose().catch((e) => (failure = e));
       await this.tail.catch(() => {});
       await this.compacting?.catch(() => {});
-      await this.worker?.terminate();
-      this.worker = undefined;
+      await this.flushWorker.terminate();
+      await this.compactWorker.terminate();
       for (const b of this.blocks) b.retire();
       if (failure) throw failure;
     })();
@@ -621,26 +605,45 @@ async function countBefore(b: Block, cutoff: bigint): Promise<number> {
 }
 
 function u32(v: number): boolean {
-  return Number.isInteger(v) && v >= 0 && v <= U32_MAX;
+  return (v >>> 0 === v) || (Number.isInteger(v) && v >= 0 && v <= U32_MAX);
+}
+
+function u8(v: number): boolean {
+  return (v & 255) === v && typeof v === 'number';
 }
 
 function u64(v: bigint): boolean {
   return typeof v === 'bigint' && v >= 0n && v <= U64_MAX;
 }
 
+/** isValidTraceId / isValidSpanId without a regular expression: this runs for every span written. */
+function hexId(s: string, len: number): boolean {
+  if (typeof s !== 'string' || s.length !== len) return false;
+  let nonZero = false;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 48) continue;
+    if (!((c > 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+    nonZero = true;
+  }
+  return nonZero;
+}
+
 /** Receivers validate at the boundary; this only keeps a bad span out of a block. */
 function validateSpan(s: Span): void {
   const problem =
-    !isValidTraceId(s.traceId) ? 'trace id'
-    : !isValidSpanId(s.spanId) ? 'span id'
-    : s.parentSpanId !== '' && !isValidSpanId(s.parentSpanId) ? 'parent span id'
+    !hexId(s.traceId, 32) ? 'trace id'
+    : !hexId(s.spanId, 16) ? 'span id'
+    : s.parentSpanId !== '' && !hexId(s.parentSpanId, 16) ? 'parent span id'
     : !u64(s.startTimeUnixNano) || !u64(s.endTimeUnixNano) ? 'timestamps'
     : !u32(s.flags) ? 'flags'
-    : !(Number.isInteger(s.kind) && s.kind >= 0 && s.kind <= 255) ? 'kind'
-    : !(Number.isInteger(s.status.code) && s.status.code >= 0 && s.status.code <= 255) ? 'status code'
+    : !u8(s.kind) ? 'kind'
+    : !u8(s.status.code) ? 'status code'
     : !u32(s.droppedAttributesCount) || !u32(s.droppedEventsCount) || !u32(s.droppedLinksCount) ? 'dropped counts'
     : !u32(s.resource.droppedAttributesCount) || !u32(s.scope.droppedAttributesCount) ? 'resource or scope dropped count'
-    : s.events.some((e) => typeof e.timeUnixNano !== 'bigint' || !u32(e.droppedAttributesCount)) || s.links.some((l) => !u32(l.flags) || !u32(l.droppedAttributesCount)) ? 'event or link'
+    : (s.events.length !== 0 && s.events.some((e) => typeof e.timeUnixNano !== 'bigint' || !u32(e.droppedAttributesCount))) ||
+        (s.links.length !== 0 && s.links.some((l) => !u32(l.flags) || !u32(l.droppedAttributesCount)))
+      ? 'event or link'
     : undefined;
   if (problem) throw new TypeError(`block store: span ${JSON.stringify(s.spanId)} of trace ${JSON.stringify(s.traceId)} has invalid ${problem}; batch refused`);
 }
