@@ -35,6 +35,29 @@ export async function benchCommand(argv: string[]): Promise<number> {
       }
       return r.lost === 0 ? 0 : 1;
     }
+    case 'storage':
+    case 'query': {
+      const { runStorageBench } = await import('../bench/storage-query.js');
+      const spans = Number(flags.spans ?? 1_000_000);
+      if (!Number.isInteger(spans) || spans < 10_000) throw new ConfigError(`--spans must be an integer ≥ 10000, not '${flags.spans}'`);
+      const { storage, query } = await runStorageBench(spans, log);
+      const r = what === 'storage' ? storage : query;
+      if (json) console.log(JSON.stringify(r, null, 2));
+      else if (what === 'storage') {
+        console.log(`\nstorage (block store, ${storage.spans} spans of the benchmark dataset)`);
+        console.log(`  bytes on disk          ${storage.bytesOnDisk}`);
+        console.log(`  bytes/span             ${storage.bytesPerSpan.toFixed(1)}   (OTLP protobuf: ${storage.otlpBytesPerSpan.toFixed(1)}, ratio ${storage.compressionRatio.toFixed(1)}×)`);
+        console.log(`  flush spans/s          ${Math.round(storage.flushSpansPerSec)}`);
+        console.log(`  write()+flush spans/s  ${Math.round(storage.ingestSpansPerSec)}`);
+        console.log(`  peak RSS               ${(storage.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+      } else {
+        console.log(`\nquery (block store, ${query.spans} spans)`);
+        console.log(`  trace by id warm p50/p99   ${query.traceById.p50Ms} / ${query.traceById.p99Ms} ms (cold ${query.traceById.coldP50Ms} / ${query.traceById.coldP99Ms} ms)`);
+        for (const [name, l] of Object.entries(query.search)) console.log(`  search ${name.padEnd(20)} p50 ${l.p50Ms} ms, p95 ${l.p95Ms} ms`);
+        console.log(`  RED over everything        ${query.redMs} ms (exact, every row: ${query.redExactMs} ms)`);
+      }
+      return 0;
+    }
     case 'sdk': {
       const { runSdkBench } = await import('@ariadne/sdk');
       const r = await runSdkBench({ iterations: Number(flags.iterations ?? 50_000) });

@@ -21,6 +21,8 @@ commands:
            [--status error|ok|unset] [--attr k=v]... [--start T] [--end T] [--limit N] [--json]
            [--url http://localhost:3000]
   bench    ingest [--duration 20s] [--concurrency 16] [--transport http|grpc] [--wal-sync always|none] [--json]
+  bench    storage [--spans 1000000] [--json]
+  bench    query [--spans 1000000] [--json]
   bench    sdk [--iterations 50000] [--json]
   bench    races [--state-events 100000] [--variables 1000] [--brute-force-events N] [--json]
   races    [--trace ID] [--start T] [--end T] [--service S] [--limit N] [--json] [--url http://localhost:3000]
