@@ -5,12 +5,13 @@
 //
 //   node --expose-gc --max-old-space-size=8192 packages/server/dist/store/blocks/bench.js [--spans 1000000] [--json]
 //     [--dataset jaeger|fixtures] [--page-rows 4096] [--codec brotli|deflate|none] [--level N]
-//     [--compaction worker|inline|off] [--dir DIR [--reuse]]
+//     [--compaction worker|inline|off] [--ingest-spans N] [--dir DIR [--reuse]]
 //
 // `jaeger` is bench/dataset.ts (traces of 10 spans, 11 attributes, the shape
 // of Jaeger's ClickHouse benchmark); `fixtures` is testing/fixtures.ts's
 // workload, the one the DuckDB store's figures were measured on.
 
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,8 @@ import type { BlockStoreOptions } from './store.js';
 
 export interface BlockBenchOptions {
   spans?: number;
+  /** spans written in the timed ingest phase; default min(spans, 1M) */
+  ingestSpans?: number;
   dataset?: 'jaeger' | 'fixtures';
   store?: Omit<BlockStoreOptions, 'dir'>;
   /** Data directory; a temporary one (deleted after) by default. */
@@ -39,17 +42,26 @@ export interface Latency {
   max: number;
 }
 
-export interface BlockBenchResult {
-  spans: number;
-  dataset: string;
-  /** spans/s of the flush path: sort, encode, compress, write, fsync (wall time of the flushes in the timed phase) */
+export interface IngestFigures {
+  /** spans written in the timed phase */
+  ingestSpans: number;
+  /** spans/s of the flush path: copy to the worker, sort, encode, compress, write, fsync, open (wall time of the flushes) */
   flushSpansPerSec: number;
   /** spans/s over the timed phase, from the first write to the end of flush(), as 1,000-span requests */
   ingestSpansPerSec: number;
-  /** main-thread time inside write() per span, µs (the head's dictionary work) */
+  /** wall time inside write() per span, µs (validation and the head's dictionary work) */
   writeMicrosPerSpan: number;
+  /** CPU time of the event-loop thread per span over the timed phase, µs (Linux only; 0 elsewhere) */
+  mainThreadMicrosPerSpan: number;
+  /** CPU time of the whole process (flush and compaction workers, GC threads) per span, µs */
+  processCpuMicrosPerSpan: number;
   /** what a concurrent request would have waited for the event loop during the timed phase, ms */
   eventLoopDelayMs: { p99: number; max: number };
+}
+
+export interface BlockBenchResult extends IngestFigures {
+  spans: number;
+  dataset: string;
   bytesOnDisk: number;
   bytesPerSpan: number;
   blocks: number;
@@ -85,6 +97,82 @@ function* chunks(dataset: 'jaeger' | 'fixtures', start: bigint): Generator<Span[
   for (let k = 0; ; k++) yield jaegerTraces(1000 + k, 5000, start + BigInt(k) * 25n * SECOND, 25n * SECOND);
 }
 
+/** CPU time of the calling thread (the main thread here), ms; 0 where /proc is missing. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * (1000 / 100);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The timed phase, on a store of its own: requests of 1,000 spans as a
+ * receiver would hand them over, fresh objects each time (a pool of 50,000
+ * generated spans, shallow-copied with new trace, span and request ids), so
+ * the heap holds what a server's would and GC costs what it would. The
+ * store flushes and compacts in the background as it would under load.
+ */
+async function timedIngest(n: number, dataset: 'jaeger' | 'fixtures', storeOpts: Omit<BlockStoreOptions, 'dir'>, log: (m: string) => void): Promise<IngestFigures> {
+  const dir = await mkdtemp(join(tmpdir(), 'ariadne-blocks-ingest-'));
+  const pool: Span[] = chunks(dataset, BigInt(Date.now()) * 1_000_000n - 3_600n * SECOND).next().value!;
+  const store = await BlockStore.open({ dir, ...storeOpts });
+  const hex8 = (v: number) => v.toString(16).padStart(8, '0');
+  const request = (k: number): Span[] => {
+    const round = Math.floor((k * 1000) / pool.length);
+    const at = (k * 1000) % pool.length;
+    const pre = hex8(round + 1);
+    const shift = BigInt(round) * 25n * SECOND;
+    return pool.slice(at, at + 1000).map((s) => ({
+      ...s,
+      traceId: pre + s.traceId.slice(8),
+      spanId: pre + s.spanId.slice(8),
+      parentSpanId: s.parentSpanId === '' ? '' : pre + s.parentSpanId.slice(8),
+      startTimeUnixNano: s.startTimeUnixNano + shift,
+      endTimeUnixNano: s.endTimeUnixNano + shift,
+      attributes: s.attributes.map((kv) => (kv.key === 'request.id' && kv.value.stringValue ? { key: kv.key, value: { stringValue: pre + kv.value.stringValue.slice(8) } } : kv)),
+    }));
+  };
+  try {
+    (globalThis as { gc?: () => void }).gc?.();
+    const delay = monitorEventLoopDelay({ resolution: 2 });
+    delay.enable();
+    let inWrite = 0;
+    const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpuMs();
+    const t1 = performance.now();
+    for (let k = 0; k * 1000 < n; k++) {
+      const spans = request(k);
+      const w0 = performance.now();
+      await store.write(spans);
+      inWrite += performance.now() - w0;
+      await new Promise((r) => setImmediate(r)); // the next request arrives on a later turn
+    }
+    await store.flush();
+    const ms = performance.now() - t1;
+    const mainMs = mainThreadCpuMs() - main0;
+    const cpu = process.cpuUsage(cpu0);
+    delay.disable();
+    const d = store.diagnostics();
+    const figures: IngestFigures = {
+      ingestSpans: n,
+      flushSpansPerSec: Math.round(d.flushedSpans / (d.flushMillis / 1000)),
+      ingestSpansPerSec: Math.round(n / (ms / 1000)),
+      writeMicrosPerSpan: Math.round((inWrite * 1000 * 100) / n) / 100,
+      mainThreadMicrosPerSpan: Math.round((mainMs * 1000 * 100) / n) / 100,
+      processCpuMicrosPerSpan: Math.round(((cpu.user + cpu.system) * 100) / n) / 100,
+      eventLoopDelayMs: { p99: Math.round(delay.percentile(99) / 1e4) / 100, max: Math.round(delay.max / 1e4) / 100 },
+    };
+    log(`ingest: ${figures.ingestSpansPerSec} spans/s, write ${figures.writeMicrosPerSpan} µs/span, main thread ${figures.mainThreadMicrosPerSpan} µs/span, process ${figures.processCpuMicrosPerSpan} µs/span, flush ${figures.flushSpansPerSec} spans/s, event loop p99 ${figures.eventLoopDelayMs.p99} max ${figures.eventLoopDelayMs.max} ms`);
+    return figures;
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function runBlockBench(opts: BlockBenchOptions = {}): Promise<BlockBenchResult> {
   const total = opts.spans ?? 1_000_000;
   const dataset = opts.dataset ?? 'jaeger';
@@ -106,54 +194,21 @@ export async function runBlockBench(opts: BlockBenchOptions = {}): Promise<Block
       else if (Math.random() * sampled < 2000) sampleIds[(Math.random() * 2000) | 0] = s.traceId;
     }
   };
-  let store = await BlockStore.open({ dir, ...storeOpts });
   let written = 0;
-  let flushSpansPerSec = 0;
-  let ingestSpansPerSec = 0;
-  let writeMicrosPerSpan = 0;
-  let eventLoopDelayMs = { p99: 0, max: 0 };
+  let ingest: IngestFigures | undefined;
   let compactMs = 0;
+  let store = await BlockStore.open({ dir, ...storeOpts });
   try {
     if (!opts.reuse) {
-      // Phase 1, timed: up to 500k spans generated first (the generator's own
-      // work and garbage stay out of the figures), written as 1,000-span
-      // requests on separate event-loop turns while the store flushes and
-      // compacts in the background as it would under load.
-      const phase1: Span[] = [];
-      while (phase1.length < Math.min(total, 500_000)) phase1.push(...source.next().value!);
-      phase1.length = Math.min(total, phase1.length);
-      sample(phase1);
-      (globalThis as { gc?: () => void }).gc?.();
-      const delay = monitorEventLoopDelay({ resolution: 2 });
-      const before = store.diagnostics();
-      delay.enable();
-      let inWrite = 0;
-      const t1 = performance.now();
-      for (let i = 0; i < phase1.length; i += 1000) {
-        const w0 = performance.now();
-        await store.write(phase1.slice(i, i + 1000));
-        inWrite += performance.now() - w0;
-        await new Promise((r) => setImmediate(r)); // the next request arrives on a later turn
-      }
-      await store.flush();
-      const ingestMs = performance.now() - t1;
-      delay.disable();
-      const after = store.diagnostics();
-      flushSpansPerSec = Math.round((after.flushedSpans - before.flushedSpans) / ((after.flushMillis - before.flushMillis) / 1000));
-      ingestSpansPerSec = Math.round(phase1.length / (ingestMs / 1000));
-      writeMicrosPerSpan = Math.round((inWrite * 1000 * 100) / phase1.length) / 100;
-      eventLoopDelayMs = { p99: Math.round(delay.percentile(99) / 1e4) / 100, max: Math.round(delay.max / 1e4) / 100 };
-      written = phase1.length;
-      phase1.length = 0;
-      log(`phase 1: ${written} spans, ${ingestSpansPerSec} spans/s, flush ${flushSpansPerSec} spans/s, event loop p99 ${eventLoopDelayMs.p99} ms`);
-
-      // Phase 2, untimed: fill up to the requested size.
+      ingest = await timedIngest(opts.ingestSpans ?? Math.min(total, 1_000_000), dataset, storeOpts, log);
+      // The measured store: the whole dataset, as it would arrive, then compacted.
+      const t0 = performance.now();
       while (written < total) {
         const slice = source.next().value!.slice(0, total - written);
         sample(slice);
         for (let i = 0; i < slice.length; i += 1000) await store.write(slice.slice(i, i + 1000));
         written += slice.length;
-        if (written % 1_000_000 < 50_000) log(`written ${written}`);
+        if (written % 1_000_000 < 50_000) log(`written ${written} (${Math.round(written / ((performance.now() - t0) / 1000))} spans/s with generation)`);
       }
       await store.flush();
       const c0 = performance.now();
@@ -230,10 +285,7 @@ export async function runBlockBench(opts: BlockBenchOptions = {}): Promise<Block
     return {
       spans: written,
       dataset,
-      flushSpansPerSec,
-      ingestSpansPerSec,
-      writeMicrosPerSpan,
-      eventLoopDelayMs,
+      ...(ingest ?? { ingestSpans: 0, flushSpansPerSec: 0, ingestSpansPerSec: 0, writeMicrosPerSpan: 0, mainThreadMicrosPerSpan: 0, processCpuMicrosPerSpan: 0, eventLoopDelayMs: { p99: 0, max: 0 } }),
       bytesOnDisk: stats.bytesOnDisk,
       bytesPerSpan: Math.round((stats.bytesOnDisk / written) * 10) / 10,
       blocks: store.diagnostics().blocks,
@@ -264,6 +316,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (arg('flush-spans')) store.flushSpans = Number(arg('flush-spans'));
   const result = await runBlockBench({
     spans: Number(arg('spans') ?? 1_000_000),
+    ...(arg('ingest-spans') ? { ingestSpans: Number(arg('ingest-spans')) } : {}),
     dataset: (arg('dataset') as 'jaeger' | 'fixtures' | undefined) ?? 'jaeger',
     store,
     dir: arg('dir'),
