@@ -17,7 +17,8 @@ import { VType, readIntText, readKeyValues, readPayload, valueMatches } from './
 import { blockFormat } from './versioned.js';
 
 const POW10 = [1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8];
-const SYNC_INFLATE_MAX = 32 * 1024;
+// Inflating a page-sized chunk takes well under a millisecond; a threadpool hop costs more than that on a busy machine.
+const SYNC_INFLATE_MAX = 1 << 20;
 
 /** A row as read from a page, before its parent is resolved within the trace. */
 interface RowData {

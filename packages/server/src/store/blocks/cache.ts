@@ -40,6 +40,11 @@ export class ByteLru {
     }
   }
 
+  clear(): void {
+    this.map.clear();
+    this.used = 0;
+  }
+
   /** Drops every entry whose key starts with the prefix (a block going away). */
   dropPrefix(prefix: string): void {
     for (const [k, e] of this.map) {

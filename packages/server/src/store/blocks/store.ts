@@ -561,6 +561,21 @@ export class BlockStore implements TraceStore {
     return { spans, bytesOnDisk };
   }
 
+  /** Random trace ids of the stored blocks (benchmarks). */
+  sampleTraceIds(n: number): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < n && this.blocks.length; i++) {
+      const b = this.blocks[(Math.random() * this.blocks.length) | 0]!;
+      if (b.traces) out.push(b.traceIdOf((Math.random() * b.traces) | 0));
+    }
+    return out;
+  }
+
+  /** Forgets every inflated chunk and decoded column (benchmarks: the next reads are cold). */
+  dropCaches(): void {
+    this.cache.clear();
+  }
+
   /** Counters for metrics and benchmarks (not part of TraceStore). */
   diagnostics(): BlockStoreDiagnostics {
     return { bufferedSpans: this.buffered(), blocks: this.blocks.length, ...this.counters, cacheBytes: this.cache.bytes };
