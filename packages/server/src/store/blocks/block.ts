@@ -42,18 +42,21 @@ interface RowData {
   extra: Uint8Array | undefined;
 }
 
+/** Dictionary ids: 16 bits wide while the dictionary allows. */
+export type Ids = Uint16Array | Uint32Array;
+
 /** Decoded columns of one page, for scans. */
 export interface ScanColumns {
   start?: Float64Array;
   dur?: Float64Array;
   /** rows (within the page) whose duration does not fit a double exactly */
   bigDur?: Map<number, bigint>;
-  service?: Uint32Array;
-  name?: Uint32Array;
+  service?: Ids;
+  name?: Ids;
   kind?: Uint8Array;
   status?: Uint8Array;
-  shape?: Uint32Array;
-  resource?: Uint32Array;
+  shape?: Ids;
+  resource?: Ids;
   root?: Uint8Array;
 }
 
@@ -339,7 +342,7 @@ export class Block {
     const n = p.rows;
     for (const w of need) {
       const raw = chunks.get(SCAN_SOURCE[w]);
-      let value: Float64Array | Uint32Array | Uint8Array;
+      let value: Float64Array | Ids | Uint8Array;
       switch (w) {
         case 'start': {
           const a = new Float64Array(n);
@@ -385,7 +388,8 @@ export class Block {
           break;
         }
         default: {
-          const a = new Uint32Array(n);
+          const limit = w === 'service' || w === 'name' ? this.meta.strings.length : w === 'shape' ? this.meta.shapes.length : this.meta.resources.length;
+          const a = limit <= 65536 ? new Uint16Array(n) : new Uint32Array(n);
           if (raw) {
             const r = new ByteReader(raw);
             for (let i = 0; i < n; i++) a[i] = r.uvar();
@@ -419,10 +423,12 @@ export class Block {
       const { ids, rowOf } = entries;
       if (accepted.length === 1) {
         const want = accepted[0]!;
-        for (let e = 0; e < ids.length; e++) if (ids[e] === want) mask[rowOf[e]!] = 1;
+        if (rowOf) {
+          for (let e = 0; e < ids.length; e++) if (ids[e] === want) mask[rowOf[e]!] = 1;
+        } else for (let e = 0; e < ids.length; e++) if (ids[e] === want) mask[e] = 1;
       } else {
         const set = new Set(accepted);
-        for (let e = 0; e < ids.length; e++) if (set.has(ids[e]!)) mask[rowOf[e]!] = 1;
+        for (let e = 0; e < ids.length; e++) if (set.has(ids[e]!)) mask[rowOf ? rowOf[e]! : e] = 1;
       }
       return mask;
     }
@@ -466,10 +472,10 @@ export class Block {
     return ids;
   }
 
-  /** A DICT column of a page as (value id, row) per entry. */
-  private async dictEntries(page: number, colIdx: number, shape: Uint32Array): Promise<{ ids: Uint32Array; rowOf: Uint32Array }> {
+  /** A DICT column of a page as (value id, row) per entry; rowOf is absent when entry i is row i. */
+  private async dictEntries(page: number, colIdx: number, shape: Ids): Promise<{ ids: Ids; rowOf: Uint32Array | undefined }> {
     const key = `${this.key}/${page}/a${colIdx}`;
-    const hit = this.cache.get<{ ids: Uint32Array; rowOf: Uint32Array }>(key);
+    const hit = this.cache.get<{ ids: Ids; rowOf: Uint32Array | undefined }>(key);
     if (hit) return hit;
     const col = Col.ATTR_BASE + colIdx;
     const raw = (await this.chunks(page, [col])).get(col);
@@ -477,6 +483,7 @@ export class Block {
     // entries per shape for this column
     const perShape = new Map<number, number>();
     let total = 0;
+    let oneEach = true;
     for (let row = 0; row < n; row++) {
       const s = shape[row]!;
       let c = perShape.get(s);
@@ -486,23 +493,27 @@ export class Block {
         for (let i = 0; i < flat.length; i += 2) if (this.columnOfKey.get(flat[i]!) === colIdx) c++;
         perShape.set(s, c);
       }
+      if (c !== 1) oneEach = false;
       total += c;
     }
-    const ids = new Uint32Array(total);
-    const rowOf = new Uint32Array(total);
+    const ids = this.meta.attrColumns[colIdx]!.dict.length <= 65536 ? new Uint16Array(total) : new Uint32Array(total);
+    const rowOf = oneEach ? undefined : new Uint32Array(total);
     if (raw) {
       const r = new ByteReader(raw);
-      let e = 0;
-      for (let row = 0; row < n; row++) {
-        const c = perShape.get(shape[row]!)!;
-        for (let j = 0; j < c; j++) {
-          ids[e] = r.uvar();
-          rowOf[e++] = row;
+      if (oneEach) for (let e = 0; e < total; e++) ids[e] = r.uvar();
+      else {
+        let e = 0;
+        for (let row = 0; row < n; row++) {
+          const c = perShape.get(shape[row]!)!;
+          for (let j = 0; j < c; j++) {
+            ids[e] = r.uvar();
+            rowOf![e++] = row;
+          }
         }
       }
     }
     const v = { ids, rowOf };
-    this.cache.set(key, v, ids.byteLength * 2 + 64);
+    this.cache.set(key, v, ids.byteLength + (rowOf?.byteLength ?? 0) + 64);
     return v;
   }
 

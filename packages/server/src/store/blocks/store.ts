@@ -49,7 +49,7 @@ export interface BlockStoreOptions {
   pageRows?: number;
   /** Chunk compression. Default brotli quality 3 (the size of deflate 6 at half the CPU, measured). */
   compression?: { codec: 'deflate' | 'brotli' | 'none'; level?: number };
-  /** Bytes of inflated chunks and decoded columns kept in memory. Default 256 MiB. */
+  /** Bytes of inflated chunks and decoded columns kept in memory. Default 384 MiB (the scan columns of 10M spans). */
   cacheBytes?: number;
   /** Where flushes encode and compress: a worker thread (default; the event loop only copies the head's columns to it) or inline on the event loop, in slices. */
   flushIn?: 'worker' | 'inline';
@@ -140,7 +140,7 @@ export class BlockStore implements TraceStore {
       maxBufferedSpans: options.maxBufferedSpans ?? flushSpans * 4,
       pageRows: options.pageRows ?? 4096,
       compression: { codec: CODEC[codec], level: options.compression?.level ?? DEFAULT_LEVEL[codec] },
-      cacheBytes: options.cacheBytes ?? 256 << 20,
+      cacheBytes: options.cacheBytes ?? 384 << 20,
       flushIn: options.flushIn ?? 'worker',
       compaction: options.compaction ?? 'worker',
       compactSpans: options.compactSpans ?? 1 << 20,
