@@ -57,6 +57,8 @@ export interface IngestFigures {
   processCpuMicrosPerSpan: number;
   /** what a concurrent request would have waited for the event loop during the timed phase, ms */
   eventLoopDelayMs: { p99: number; max: number };
+  /** the largest resident set sampled every 50 ms during the timed phase (the process: store, workers, the bench's pool) */
+  ingestPeakRssBytes: number;
 }
 
 export interface BlockBenchResult extends IngestFigures {
@@ -140,6 +142,8 @@ async function timedIngest(n: number, dataset: 'jaeger' | 'fixtures', storeOpts:
     const delay = monitorEventLoopDelay({ resolution: 2 });
     delay.enable();
     let inWrite = 0;
+    let peakRss = process.memoryUsage.rss();
+    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
     const cpu0 = process.cpuUsage();
     const main0 = mainThreadCpuMs();
     const t1 = performance.now();
@@ -154,6 +158,7 @@ async function timedIngest(n: number, dataset: 'jaeger' | 'fixtures', storeOpts:
     const ms = performance.now() - t1;
     const mainMs = mainThreadCpuMs() - main0;
     const cpu = process.cpuUsage(cpu0);
+    clearInterval(rssTimer);
     delay.disable();
     const d = store.diagnostics();
     const figures: IngestFigures = {
@@ -164,6 +169,7 @@ async function timedIngest(n: number, dataset: 'jaeger' | 'fixtures', storeOpts:
       mainThreadMicrosPerSpan: Math.round((mainMs * 1000 * 100) / n) / 100,
       processCpuMicrosPerSpan: Math.round(((cpu.user + cpu.system) * 100) / n) / 100,
       eventLoopDelayMs: { p99: Math.round(delay.percentile(99) / 1e4) / 100, max: Math.round(delay.max / 1e4) / 100 },
+      ingestPeakRssBytes: peakRss,
     };
     log(`ingest: ${figures.ingestSpansPerSec} spans/s, write ${figures.writeMicrosPerSpan} µs/span, main thread ${figures.mainThreadMicrosPerSpan} µs/span, process ${figures.processCpuMicrosPerSpan} µs/span, flush ${figures.flushSpansPerSec} spans/s, event loop p99 ${figures.eventLoopDelayMs.p99} max ${figures.eventLoopDelayMs.max} ms`);
     return figures;
@@ -256,7 +262,7 @@ export async function runBlockBench(opts: BlockBenchOptions = {}): Promise<Block
             'service+operation': { service: 'payment', operation: 'charge' },
             'attribute (common)': { attributes: [{ key: 'customer.tier', value: 'enterprise' }] },
             'attribute (rare)': { attributes: [{ key: 'user.id', value: 'user-4242' }] },
-            'attribute (unique value)': { attributes: [{ key: 'http.status_code', value: '500' }] },
+            'attribute (errors only)': { attributes: [{ key: 'http.status_code', value: '500' }] },
             'resource attribute': { attributes: [{ key: 'host.name', value: 'node-1' }] },
             'duration range': { minDurationNanos: ms(100), maxDurationNanos: ms(200) },
             'status=error': { status: 'error' },
@@ -290,7 +296,7 @@ export async function runBlockBench(opts: BlockBenchOptions = {}): Promise<Block
     return {
       spans: written,
       dataset,
-      ...(ingest ?? { ingestSpans: 0, flushSpansPerSec: 0, ingestSpansPerSec: 0, writeMicrosPerSpan: 0, mainThreadMicrosPerSpan: 0, processCpuMicrosPerSpan: 0, eventLoopDelayMs: { p99: 0, max: 0 } }),
+      ...(ingest ?? { ingestSpans: 0, flushSpansPerSec: 0, ingestSpansPerSec: 0, writeMicrosPerSpan: 0, mainThreadMicrosPerSpan: 0, processCpuMicrosPerSpan: 0, eventLoopDelayMs: { p99: 0, max: 0 }, ingestPeakRssBytes: 0 }),
       bytesOnDisk: stats.bytesOnDisk,
       bytesPerSpan: Math.round((stats.bytesOnDisk / written) * 10) / 10,
       blocks: store.diagnostics().blocks,

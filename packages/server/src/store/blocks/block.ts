@@ -213,8 +213,8 @@ export class Block {
 
   // --- chunks -----------------------------------------------------------------------
 
-  /** Inflated chunks of a page (columns it lacks are absent). */
-  async chunks(page: number, cols: readonly number[]): Promise<Map<number, Uint8Array>> {
+  /** Inflated chunks of a page (columns it lacks are absent); `keep`: cache them (callers that cache a decoded form do not). */
+  async chunks(page: number, cols: readonly number[], keep = true): Promise<Map<number, Uint8Array>> {
     const p = this.meta.pages[page]!;
     const out = new Map<number, Uint8Array>();
     const missing: ChunkRef[] = [];
@@ -240,7 +240,7 @@ export class Block {
         const raw = raws[i]!;
         if (checksum(raw) !== c.crc) throw new Error(`block ${this.name}: checksum mismatch in page ${page} column ${c.col}`);
         const data = c.rawLength <= SYNC_INFLATE_MAX ? decompressSync(raw, c.codec, c.rawLength) : await decompress(raw, c.codec, c.rawLength);
-        this.cache.set(`${this.key}/${page}/c${c.col}`, data, data.length + 64);
+        if (keep) this.cache.set(`${this.key}/${page}/c${c.col}`, data, data.length + 64);
         out.set(c.col, data);
       }),
     );
@@ -337,7 +337,7 @@ export class Block {
     if (need.length === 0) return out;
     const cols = new Set<number>();
     for (const w of need) cols.add(SCAN_SOURCE[w]);
-    const chunks = await this.chunks(page, [...cols]);
+    const chunks = await this.chunks(page, [...cols], false);
     const p = this.meta.pages[page]!;
     const n = p.rows;
     for (const w of need) {
@@ -377,6 +377,7 @@ export class Block {
         case 'kind':
         case 'status':
           value = raw ?? new Uint8Array(n);
+          this.cache.set(`${this.key}/${page}/s${w}`, value, value.byteLength + 64);
           break;
         case 'root': {
           const a = new Uint8Array(n);
@@ -417,7 +418,7 @@ export class Block {
     const col = Col.ATTR_BASE + colIdx;
     const mask = new Uint8Array(n);
     if (column.mode === AttrMode.DICT) {
-      const accepted = this.acceptedIds(colIdx, column, probe);
+      const accepted = this.acceptedIds(colIdx, probe);
       if (accepted.length === 0) return mask;
       const entries = await this.dictEntries(page, colIdx, shape!);
       const { ids, rowOf } = entries;
@@ -458,7 +459,9 @@ export class Block {
     return mask;
   }
 
-  private acceptedIds(colIdx: number, column: AttrColumn, probe: TextProbe): Int32Array {
+  /** Dictionary ids of a DICT column whose value's text is the probe's. */
+  acceptedIds(colIdx: number, probe: TextProbe): Int32Array {
+    const column = this.meta.attrColumns[colIdx]!;
     let byText = this.dictText.get(colIdx);
     if (!byText) this.dictText.set(colIdx, (byText = new Map()));
     let ids = byText.get(probe.text);
@@ -478,7 +481,7 @@ export class Block {
     const hit = this.cache.get<{ ids: Ids; rowOf: Uint32Array | undefined }>(key);
     if (hit) return hit;
     const col = Col.ATTR_BASE + colIdx;
-    const raw = (await this.chunks(page, [col])).get(col);
+    const raw = (await this.chunks(page, [col], false)).get(col);
     const n = shape.length;
     // entries per shape for this column
     const perShape = new Map<number, number>();

@@ -8,7 +8,7 @@ import type { AnyValue, SpanEvent, SpanLink } from '@ariadne/model';
 import { ByteWriter, hexVal, isLowerHex } from './bytes.js';
 import type { CompressOptions } from './codec.js';
 import { compress, compressChunks } from './codec.js';
-import type { AttrColumn, BlockMeta, ChunkRef, OpStats, PageMeta } from './format.js';
+import type { AttrColumn, BlockMeta, ChunkRef, OpStats, PageIndex, PageMeta } from './format.js';
 import { AttrMode, Codec, Col, HEADER_BYTES, checksum, encodeMeta, writeHeader, writeTrailer } from './format.js';
 import type { Head } from './head.js';
 import type { ValueDict } from './dict.js';
@@ -367,6 +367,31 @@ function writeId(w: ByteWriter, id: string, len: number): void {
 
 const FIXED_COLUMNS = Col.ATTR_BASE;
 
+class GrowableU32 {
+  a = new Uint32Array(256);
+  n = 0;
+  push(x: number, y: number): void {
+    if (this.n + 2 > this.a.length) {
+      const b = new Uint32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = x;
+    this.a[this.n++] = y;
+  }
+}
+
+/** (value, page) pairs, pages ascending per value as they were seen, to per-value page lists. */
+function pageIndexOf(values: number, pairs: GrowableU32): PageIndex {
+  const offsets = new Uint32Array(values + 1);
+  for (let i = 0; i < pairs.n; i += 2) offsets[pairs.a[i]! + 1]!++;
+  for (let v = 0; v < values; v++) offsets[v + 1]! += offsets[v]!;
+  const pages = new Uint32Array(pairs.n / 2);
+  const at = offsets.slice(0, values);
+  for (let i = 0; i < pairs.n; i += 2) pages[at[pairs.a[i]!]!++] = pairs.a[i + 1]!;
+  return { offsets, pages };
+}
+
 /** Encodes the head's live rows as one block per 2^52 ns epoch (one block, in practice). */
 export async function encodeHead(head: Head, opts: EncodeOptions): Promise<EncodedBlock[]> {
   if (head.live === 0) return [];
@@ -406,6 +431,10 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
   const spanLo = head.spanLo;
   // parent lookup within a trace: span id (hi) -> index in the trace
   const inTrace = new Map<number, number>();
+  // DICT columns: the last page each value was seen on, and (value, page) pairs
+  const lastPage = columns.map((c) => (c.mode === AttrMode.DICT ? new Int32Array(c.dict.length).fill(-1) : new Int32Array(0)));
+  const pairs = columns.map(() => new GrowableU32());
+  let pageNo = -1;
 
   let k = 0; // trace index
   let i = 0; // row position
@@ -424,6 +453,7 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
       while (p.traceStarts[k]! > pageEnd) k--;
     }
     for (const w of writers) w.reset();
+    pageNo++;
     let pMin = Infinity;
     let pMax = -Infinity;
     let prevOff = 0;
@@ -535,11 +565,19 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
       }
       const at = head.attrStart[r]!;
       for (let s = 0; s < sp.length; s++) {
-        const plan = sp[s]!;
+        const plan: KeyPlan = sp[s]!;
         const dict = sd![s]!;
         const w = writers[FIXED_COLUMNS + plan.column]!;
         const id = head.attrVals[at + s]!;
-        if (plan.mode === AttrMode.DICT) w.uvarSmall(plan.offsets[dict.vtype]! + id);
+        if (plan.mode === AttrMode.DICT) {
+          const bid = plan.offsets[dict.vtype]! + id;
+          w.uvarSmall(bid);
+          const seen = lastPage[plan.column]!;
+          if (seen[bid] !== pageNo) {
+            seen[bid] = pageNo;
+            pairs[plan.column]!.push(bid, pageNo);
+          }
+        }
         else writePlainEntry(w, dict.vtype, dict, id, plan);
       }
       // per-operation stats
@@ -605,6 +643,9 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
       ops.push({ ...o, hist });
     }
   }
+  columns.forEach((c, i) => {
+    if (c.mode === AttrMode.DICT) c.pageIndex = pageIndexOf(c.dict.length, pairs[i]!);
+  });
   const meta: BlockMeta = {
     version: FORMAT_VERSION,
     base: p.base,

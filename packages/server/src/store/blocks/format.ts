@@ -78,6 +78,14 @@ export interface AttrColumn {
   doubleExp: number;
   /** PLAIN: strings are mostly lowercase hex, stored as bytes (0 + text for the others) */
   hex: boolean;
+  /** DICT: the pages holding each value, so a rare value is found without scanning every page */
+  pageIndex?: PageIndex;
+}
+
+/** Per dictionary id: pages[offsets[id] .. offsets[id + 1]) ascending. */
+export interface PageIndex {
+  offsets: Uint32Array;
+  pages: Uint32Array;
 }
 
 export interface ChunkRef {
@@ -181,6 +189,20 @@ export function encodeMeta(m: BlockMeta): Uint8Array {
     for (const v of c.dict) writeValue(w, v);
     w.u8(c.doubleExp);
     w.u8(c.hex ? 1 : 0);
+    const pi = c.pageIndex;
+    w.u8(pi ? 1 : 0);
+    if (pi) {
+      for (let id = 0; id < c.dict.length; id++) {
+        const a = pi.offsets[id]!;
+        const b = pi.offsets[id + 1]!;
+        w.uvar(b - a);
+        let prev = 0;
+        for (let i = a; i < b; i++) {
+          w.uvar(pi.pages[i]! - prev);
+          prev = pi.pages[i]!;
+        }
+      }
+    }
   }
   const traces = m.traceRows.length - 1;
   w.uvar(traces);
@@ -269,7 +291,20 @@ export function decodeMeta(version: number, raw: Uint8Array): BlockMeta {
     const dict: AnyValue[] = new Array(r.uvar());
     for (let j = 0; j < dict.length; j++) dict[j] = readValue(r);
     const doubleExp = r.u8();
-    attrColumns[i] = { mode, keys, dict, doubleExp, hex: r.u8() === 1 };
+    const hex = r.u8() === 1;
+    let pageIndex: PageIndex | undefined;
+    if (r.u8() === 1) {
+      const offsets = new Uint32Array(dict.length + 1);
+      const pages: number[] = [];
+      for (let id = 0; id < dict.length; id++) {
+        const n = r.uvar();
+        let prev = 0;
+        for (let j = 0; j < n; j++) pages.push((prev += r.uvar()));
+        offsets[id + 1] = pages.length;
+      }
+      pageIndex = { offsets, pages: Uint32Array.from(pages) };
+    }
+    attrColumns[i] = { mode, keys, dict, doubleExp, hex, ...(pageIndex ? { pageIndex } : {}) };
   }
   const traces = r.uvar();
   const traceIds = r.bytes(traces * 16).slice();

@@ -148,7 +148,7 @@ export class Head {
   /** service string id -> name string id * 256 + kind: what services() and operations() list */
   readonly ops = new Map<number, Set<number>>();
   /** performance.now() of the first write, for the age-based flush */
-  readonly createdAt = performance.now();
+  firstWriteAt = Infinity;
 
   /** `initialRows`: room reserved up front (a store passes its flush size, so the columns never grow). */
   constructor(initialRows = 4096) {
@@ -287,6 +287,7 @@ export class Head {
   add(spans: readonly Span[]): number {
     let added = 0;
     let lastSvc = -1;
+    if (this.rows === 0 && spans.length) this.firstWriteAt = performance.now();
     let lastOp = -1;
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i]!;

@@ -16,6 +16,8 @@ interface AttrCondition {
   probe: TextProbe;
   /** per resource id: its attributes hold key = value */
   resourceOk: Uint8Array;
+  /** pages that can hold a matching row, when the column's page index says (and no resource matches) */
+  pages: Set<number> | undefined;
 }
 
 interface BlockQuery {
@@ -57,8 +59,16 @@ function compile(block: Block, q: NormalizedQuery): BlockQuery | undefined {
     const resourceOk = Uint8Array.from(m.resources, (r) => (r.attributes.some((kv) => kv.key === key && valueMatches(kv.value, probe)) ? 1 : 0));
     const keyId = block.stringId(key);
     const col = keyId === undefined ? undefined : block.columnOfKey.get(keyId);
-    if (col === undefined && !resourceOk.includes(1)) return undefined;
-    attrs.push({ keyId: col === undefined ? undefined : keyId, probe, resourceOk });
+    const anyResource = resourceOk.includes(1);
+    if (col === undefined && !anyResource) return undefined;
+    let pages: Set<number> | undefined;
+    const pi = col === undefined ? undefined : m.attrColumns[col]!.pageIndex;
+    if (pi && !anyResource) {
+      pages = new Set();
+      for (const id of block.acceptedIds(col!, probe)) for (let i = pi.offsets[id]!; i < pi.offsets[id + 1]!; i++) pages.add(pi.pages[i]!);
+      if (pages.size === 0) return undefined;
+    }
+    attrs.push({ keyId: col === undefined ? undefined : keyId, probe, resourceOk, pages });
   }
   return {
     service,
@@ -102,6 +112,7 @@ export async function searchBlock(block: Block, q: NormalizedQuery, top: TopTrac
   for (let pi = 0; pi < m.pages.length; pi++) {
     const p = m.pages[pi]!;
     if (p.maxStart < bq.lo || p.minStart > bq.hi || p.maxStart < floor) continue;
+    if (bq.attrs.some((a) => a.pages !== undefined && !a.pages.has(pi))) continue;
     const c = await block.scanColumns(pi, want);
     const masks: (Uint8Array | undefined)[] = [];
     for (const a of bq.attrs) masks.push(a.keyId === undefined ? undefined : await block.attributeRows(pi, a.keyId, a.probe));

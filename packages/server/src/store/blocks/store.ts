@@ -125,7 +125,7 @@ export class BlockStore implements TraceStore {
     this.cache = new ByteLru(opts.cacheBytes);
     this.seq = seq;
     this.timer = setInterval(() => {
-      if (this.head.live > 0 && performance.now() - this.head.createdAt >= this.opts.flushIntervalMs) this.flushInBackground();
+      if (this.head.live > 0 && performance.now() - this.head.firstWriteAt >= this.opts.flushIntervalMs) this.flushInBackground();
     }, Math.max(10, Math.min(1000, this.opts.flushIntervalMs / 4)));
     this.timer.unref();
   }
