@@ -227,6 +227,30 @@ describe('block format: files', () => {
       assert.equal(await rows('rare.2000', '[1,"x"]'), 1);
     }));
 
+  it('indexes the pages each dictionary value is on', () =>
+    withDir(async (dir) => {
+      const start = nowNanos() - 60n * SECOND;
+      const spans = Array.from({ length: 2000 }, (_, i) => makeSpan({ startTimeUnixNano: start + BigInt(i), attributes: [{ key: 'user', value: { stringValue: `u${i % 300}` } }, { key: 'tier', value: { stringValue: i % 2 ? 'a' : 'b' } }] }));
+      const { blocks } = await roundTrip(dir, spans, { pageRows: 100 });
+      const b = blocks[0]!;
+      assert.ok(b.meta.pages.length >= 19);
+      for (const key of ['user', 'tier']) {
+        const col = b.columnOfKey.get(b.stringId(key)!)!;
+        const c = b.meta.attrColumns[col]!;
+        assert.equal(c.mode, AttrMode.DICT);
+        const pi = c.pageIndex!;
+        for (let id = 0; id < c.dict.length; id++) {
+          const text = attributeText(c.dict[id]!);
+          const want: number[] = [];
+          for (let page = 0; page < b.meta.pages.length; page++) {
+            const m = await b.attributeRows(page, b.stringId(key)!, textProbe(text));
+            if (m!.includes(1)) want.push(page);
+          }
+          assert.deepStrictEqual([...pi.pages.subarray(pi.offsets[id]!, pi.offsets[id + 1]!)], want, `${key}=${text}`);
+        }
+      }
+    }));
+
   it('refuses a newer format and a corrupt or truncated file with a message saying so', () =>
     withDir(async (dir) => {
       const spans = makeTrace();
