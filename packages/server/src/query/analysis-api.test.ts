@@ -185,11 +185,12 @@ describe('across traces', () => {
 
   const m = 1_000_000;
 
-  it('RED metrics per service', async () => {
-    const r = await get(`/api/v1/metrics/red?${window}`);
+  for (const source of ['source=scan', 'exact=true']) it(`RED metrics per service (${source})`, async () => {
+    const r = await get(`/api/v1/metrics/red?${source}&${window}`);
     assert.equal(r.status, 200);
     assert.equal(r.body.windowSeconds, 660);
-    assert.equal(r.body.tracesScanned, 10);
+    if (source === 'source=scan') assert.equal(r.body.tracesScanned, 10);
+    else assert.deepEqual([r.body.source, r.body.spansCounted], ['store', 42]);
     assert.equal(r.body.truncated, false);
     const rows = Object.fromEntries(r.body.metrics.map((x: Json) => [x.service, x]));
     assert.deepEqual(Object.keys(rows), ['backend', 'cache', 'frontend']);
@@ -200,8 +201,8 @@ describe('across traces', () => {
     assert.deepEqual([rows.cache.count, rows.cache.p50Nanos], [2, 300 * m]);
   });
 
-  it('RED metrics per operation, for one service and one span kind', async () => {
-    const r = await get(`/api/v1/metrics/red?groupBy=operation&service=frontend&${window}`);
+  for (const source of ['source=scan', 'exact=true']) it(`RED metrics per operation, for one service and one span kind (${source})`, async () => {
+    const r = await get(`/api/v1/metrics/red?${source}&groupBy=operation&service=frontend&${window}`);
     assert.deepEqual(
       r.body.metrics.map((x: Json) => [x.operation, x.count, x.p50Nanos, x.p99Nanos]),
       [
@@ -209,8 +210,21 @@ describe('across traces', () => {
         ['call backend', 10, 54 * m, 59 * m],
       ],
     );
-    const servers = await get(`/api/v1/metrics/red?kind=server&service=backend&${window}`);
+    const servers = await get(`/api/v1/metrics/red?${source}&kind=server&service=backend&${window}`);
     assert.deepEqual(servers.body.metrics.map((x: Json) => [x.service, x.count, x.errorRate, x.p50Nanos]), [['backend', 10, 0.2, 44 * m]]);
+  });
+
+  it('RED by default comes from the store histograms: exact counts, quantiles within 1%', async () => {
+    const approx = await get(`/api/v1/metrics/red?${window}`);
+    const exact = await get(`/api/v1/metrics/red?exact=true&${window}`);
+    assert.equal(approx.body.source, 'store');
+    assert.equal(approx.body.exact, false);
+    assert.equal(approx.body.metrics.length, exact.body.metrics.length);
+    approx.body.metrics.forEach((a: Json, i: number) => {
+      const e = exact.body.metrics[i];
+      assert.deepEqual([a.service, a.count, a.errorCount], [e.service, e.count, e.errorCount]);
+      for (const q of ['p50Nanos', 'p95Nanos', 'p99Nanos']) assert.ok(Math.abs(a[q] - e[q]) <= e[q] * 0.01, `${a.service} ${q}: ${a[q]} vs ${e[q]}`);
+    });
   });
 
   it('a window that holds none of the spans gives no rows', async () => {
@@ -280,7 +294,7 @@ describe('across traces', () => {
   });
 
   it('maxTraces bounds a scan and says so', async () => {
-    const r = await get(`/api/v1/metrics/red?maxTraces=3&${window}`);
+    const r = await get(`/api/v1/metrics/red?source=scan&maxTraces=3&${window}`);
     assert.equal(r.body.tracesScanned, 3);
     assert.equal(r.body.truncated, true);
   });

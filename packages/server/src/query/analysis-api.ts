@@ -13,7 +13,7 @@
 
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import type { Nanos, Span } from '@ariadne/model';
+import type { Nanos, RedMetrics, Span } from '@ariadne/model';
 import {
   PEER_ATTRIBUTES,
   RedAggregator,
@@ -27,7 +27,7 @@ import {
   summaryToJson,
   traceAnalysisToJson,
 } from '@ariadne/model';
-import type { TraceStore } from '../store/types.js';
+import type { RedQuery, TraceStore } from '../store/types.js';
 import { scanTraces } from '../store/scan.js';
 import {
   analysisParams,
@@ -108,6 +108,21 @@ export function analysisApi(store: TraceStore, opts: AnalysisApiOptions = {}): H
     if (p instanceof Response) return p;
     const w = windowOf(c, p);
     if (w instanceof Response) return w;
+    const windowNanos = Number(w.end - w.start);
+    const native = p.source === 'scan' ? undefined : await nativeRed(store, {
+      groupBy: p.groupBy,
+      ...(p.service !== undefined ? { service: p.service } : {}),
+      ...(p.operation !== undefined ? { operation: p.operation } : {}),
+      ...(p.kind ? { kinds: p.kind } : {}),
+      startUnixNano: w.start,
+      endUnixNano: w.end,
+      exact: p.exact === 'true',
+    });
+    if (native) {
+      // Every span in the window, straight from the store (no trace sampling).
+      const counted = native.reduce((a, m) => a + m.count, 0);
+      return c.json({ groupBy: p.groupBy, ...windowJson(w), windowSeconds: windowNanos / 1e9, source: 'store', exact: p.exact === 'true', spansCounted: counted, truncated: false, metrics: native });
+    }
     const kinds = p.kind ? new Set<number>(p.kind) : undefined;
     const agg = new RedAggregator(p.groupBy);
     let counted = 0;
@@ -122,11 +137,11 @@ export function analysisApi(store: TraceStore, opts: AnalysisApiOptions = {}): H
         counted++;
       }
     });
-    const windowNanos = Number(w.end - w.start);
     return c.json({
       groupBy: p.groupBy,
       ...windowJson(w),
       windowSeconds: windowNanos / 1e9,
+      source: 'scan',
       tracesScanned: scan.traces,
       spansCounted: counted,
       truncated: scan.truncated,
@@ -236,3 +251,16 @@ function lightSpan(s: Span): Span {
   return { ...s, attributes: s.attributes.filter((kv) => PEERS.has(kv.key)), events: [], links: [] };
 }
 
+/**
+ * The store's own RED when it has one; undefined when it does not (a store
+ * without the method, or a worker-hosted one that answers TypeError).
+ */
+async function nativeRed(store: TraceStore, query: RedQuery): Promise<RedMetrics[] | undefined> {
+  if (typeof store.red !== 'function') return undefined;
+  try {
+    return await store.red(query);
+  } catch (e) {
+    if ((e as Error).name === 'TypeError') return undefined;
+    throw e;
+  }
+}

@@ -82,9 +82,12 @@ export const analysisPaths = {
   },
   '/api/v1/metrics/red': {
     get: {
-      summary: 'Rate, errors and duration quantiles (exact, nearest rank) per service or per operation, over the spans starting in a time window',
+      summary:
+        'Rate, errors and duration quantiles per service or per operation, over the spans starting in a time window. By default from the store itself over every span (quantiles from per-block log histograms, within 1%); exact=true reads every row for exact nearest-rank quantiles; source=scan uses a bounded sample of whole traces.',
       parameters: [
         q('groupBy', 'service (default) or operation', { type: 'string', enum: ['service', 'operation'] }),
+        q('source', 'store (default when the store supports it) or scan', { type: 'string', enum: ['store', 'scan'] }),
+        q('exact', 'with source=store: exact quantiles from every row', { type: 'string', enum: ['true', 'false'] }),
         q('service', 'only this service'),
         q('operation', 'only this operation'),
         q('kind', 'only these span kinds, comma-separated: server, client, internal, producer, consumer, unspecified'),

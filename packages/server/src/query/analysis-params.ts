@@ -83,6 +83,10 @@ export const redParams = z.strictObject({
       return kinds.map((k) => (KINDS as readonly string[]).indexOf(k));
     })
     .optional(),
+  /** store: every span in the window from the store's own aggregates (default when the store has them); scan: a bounded sample of whole traces */
+  source: z.enum(['store', 'scan'], { error: 'must be store or scan' }).optional(),
+  /** with source=store: exact quantiles from every row instead of per-block histograms (slower) */
+  exact: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   ...window,
 });
 

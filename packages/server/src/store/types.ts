@@ -1,7 +1,7 @@
 // The storage contract. Every backend (embedded, ClickHouse) implements
 // TraceStore and passes the one conformance suite in ./conformance.ts.
 
-import type { OperationInfo, Span, TraceQuery, TraceSummary } from '@ariadne/model';
+import type { OperationInfo, RedMetrics, Span, TraceQuery, TraceSummary } from '@ariadne/model';
 
 export interface StoreStats {
   /** Stored spans, written but not yet flushed ones included. May count a re-sent copy the store has not collapsed yet. */
@@ -46,4 +46,23 @@ export interface TraceStore {
   stats(): Promise<StoreStats>;
   /** Flushes, then releases the store's files; later calls reject. Calling it again is harmless. */
   close(): Promise<void>;
+  /**
+   * Optional: RED metrics computed natively over a time range (every span in
+   * it, not a sample of traces). Stores without it are served by a bounded
+   * scan of whole traces in the query layer.
+   */
+  red?(query: RedQuery): Promise<RedMetrics[]>;
+}
+
+export interface RedQuery {
+  groupBy: 'service' | 'operation';
+  service?: string;
+  operation?: string;
+  /** count only spans of these kinds; default all */
+  kinds?: readonly number[];
+  /** inclusive bounds on span start, unix ns; default: everything stored */
+  startUnixNano?: bigint;
+  endUnixNano?: bigint;
+  /** read every row and compute exact quantiles instead of per-block histograms */
+  exact?: boolean;
 }

@@ -16,7 +16,7 @@ export interface StoreEntryContext {
 }
 
 /** The TraceStore methods a call may name (anything else is refused in the worker). */
-export const STORE_METHODS = ['write', 'getTrace', 'search', 'services', 'operations', 'deleteBefore', 'flush', 'stats', 'close'] as const;
+export const STORE_METHODS = ['write', 'getTrace', 'search', 'services', 'operations', 'deleteBefore', 'flush', 'stats', 'close', 'red'] as const;
 export type StoreMethod = (typeof STORE_METHODS)[number];
 
 /** What the worker starts with (Worker's workerData). */

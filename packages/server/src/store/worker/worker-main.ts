@@ -44,6 +44,7 @@ async function serve(req: Request): Promise<void> {
       if (spans.length > 0) await store.write(spans);
       value = { spans: spans.length };
     } else if (methods.has(req.method)) {
+      if (typeof store[req.method as StoreMethod] !== 'function') throw new TypeError(`this store has no '${req.method}' method`);
       value = await (store[req.method as StoreMethod] as (...args: unknown[]) => Promise<unknown>).apply(store, req.args);
     } else {
       throw new Error(`unknown store method '${String(req.method)}'`);

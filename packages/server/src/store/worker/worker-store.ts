@@ -16,8 +16,8 @@ import { pathToFileURL } from 'node:url';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { ResourceLimits } from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
-import type { OperationInfo, Span, TraceQuery, TraceSummary } from '@ariadne/model';
-import type { StoreStats, TraceStore } from '../types.js';
+import type { OperationInfo, RedMetrics, Span, TraceQuery, TraceSummary } from '@ariadne/model';
+import type { RedQuery, StoreStats, TraceStore } from '../types.js';
 import type { EncodedFormat, Reply, Request, SerializedError, StoreMethod, WorkerInit } from './protocol.js';
 
 export interface WorkerStoreOptions {
@@ -187,6 +187,11 @@ export class WorkerStore implements TraceStore {
 
   stats(): Promise<StoreStats> {
     return this.call('stats', []) as Promise<StoreStats>;
+  }
+
+  /** Rejects with a TypeError when the hosted store has no native RED. */
+  red(query: RedQuery): Promise<RedMetrics[]> {
+    return this.call('red', [query]) as Promise<RedMetrics[]>;
   }
 
   /**
