@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { AnyValue, InstrumentationScope, KeyValue, Resource, Span, SpanEvent, SpanLink } from '@ariadne/model';
 import { SpanKind, StatusCode, serviceOf } from '@ariadne/model';
+import { prng } from '../bench/dataset.js';
 
 export const MS = 1_000_000n;
 export const SECOND = 1_000_000_000n;
@@ -302,16 +303,7 @@ export function makeRichSpan(partial: Partial<Span> = {}): Span {
 // --- realistic traffic --------------------------------------------------------------
 
 /** Small, fast, seeded PRNG (mulberry32) so generated data is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = prng;
 
 export interface WorkloadOptions {
   seed?: number;
