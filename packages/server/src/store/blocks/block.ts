@@ -467,7 +467,7 @@ export class Block {
     let ids = byText.get(probe.text);
     if (!ids) {
       const found: number[] = [];
-      for (let i = 0; i < column.dict.length; i++) if (valueMatches(column.dict[i]!, probe)) found.push(i);
+      found.push(...column.dict.matching(probe));
       ids = Int32Array.from(found);
       if (byText.size > 1024) byText.clear();
       byText.set(probe.text, ids);
@@ -809,7 +809,7 @@ class PageCursor {
       const ci = this.block.columnOfKey.get(keyId)!;
       const c = m.attrColumns[ci]!;
       const r = this.attrs[ci]!;
-      const value = c.mode === AttrMode.DICT ? c.dict[r.uvar()]! : readPlain(r, flat[s + 1]!, c);
+      const value = c.mode === AttrMode.DICT ? c.dict.value(r.uvar()) : readPlain(r, flat[s + 1]!, c);
       attributes[s >> 1] = { key: m.strings[keyId]!, value };
     }
     this.i++;

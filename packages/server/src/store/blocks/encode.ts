@@ -13,7 +13,7 @@ import { AttrMode, Codec, Col, HEADER_BYTES, checksum, encodeMeta, writeHeader, 
 import type { Head } from './head.js';
 import type { ValueDict } from './dict.js';
 import { HIST_BUCKETS, bucketOf } from './red.js';
-import { VType, writeIntText, writeKeyValues, writePayload } from './values.js';
+import { ArrayDict, VType, writeIntText, writeKeyValues, writePayload } from './values.js';
 
 export const FORMAT_VERSION = 1;
 const TWO52 = 2 ** 52;
@@ -214,7 +214,7 @@ function planAttributes(head: Head, p: Partition): { plans: Map<number, KeyPlan>
     }
     if (n < MISC_MAX_ENTRIES && n * 64 < p.rows.length) {
       if (!misc) {
-        misc = { mode: AttrMode.MISC, keys: [], dict: [], doubleExp: 255, hex: false };
+        misc = { mode: AttrMode.MISC, keys: [], dict: new ArrayDict(), doubleExp: 255, hex: false };
         columns.push(misc);
       }
       misc.keys.push(keyId);
@@ -223,12 +223,13 @@ function planAttributes(head: Head, p: Partition): { plans: Map<number, KeyPlan>
     }
     const dictMode = !dicts.some((d) => d?.plain) && (distinct <= 256 || distinct * 3 <= n);
     const offsets = new Int32Array(9);
-    const column: AttrColumn & { doubleExp: number; hex: boolean } = { mode: dictMode ? AttrMode.DICT : AttrMode.PLAIN, keys: [keyId], dict: [], doubleExp: 255, hex: false };
+    const values: AnyValue[] = [];
+    const column: AttrColumn & { doubleExp: number; hex: boolean } = { mode: dictMode ? AttrMode.DICT : AttrMode.PLAIN, keys: [keyId], dict: new ArrayDict(values), doubleExp: 255, hex: false };
     if (dictMode) {
       for (let vt = 0; vt < 9; vt++) {
         const d = dicts[vt];
-        offsets[vt] = column.dict.length;
-        if (d) for (let id = 0; id < d.size; id++) column.dict.push(d.value(id));
+        offsets[vt] = values.length;
+        if (d) for (let id = 0; id < d.size; id++) values.push(d.value(id));
       }
     } else {
       const dd = dicts[VType.DOUBLE];

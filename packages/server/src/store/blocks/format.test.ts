@@ -16,7 +16,7 @@ import { AttrMode, Codec, Col } from './format.js';
 import { Head } from './head.js';
 import { bucketOf, bucketValue } from './red.js';
 import { blockFormat, readableVersions } from './versioned.js';
-import { readValue, textProbe, valueMatches, writeValue } from './values.js';
+import { PackedDict, readValue, textProbe, valueMatches, writeValue } from './values.js';
 
 const OPTS = { pageRows: 4096, compression: { codec: Codec.BROTLI, level: 3 }, footerCompression: { codec: Codec.DEFLATE, level: 6 } };
 
@@ -122,6 +122,21 @@ describe('block format: bytes and values', () => {
       fc.property(anyValue, fc.oneof(fc.constantFrom('0', '-0', 'NaN', 'true', 'false', '1', '1.5', 'null', '[]', 'Infinity', '1e21'), fc.string()), (v, text) => {
         assert.equal(valueMatches(v, textProbe(text)), attributeText(v) === text);
         assert.equal(valueMatches(v, textProbe(attributeText(v))), true);
+      }),
+    );
+  });
+
+  it('finds dictionary values by search text on their encoded bytes', () => {
+    fc.assert(
+      fc.property(fc.array(anyValue, { maxLength: 12 }), fc.oneof(fc.constantFrom('0', 'NaN', 'true', 'null', '1'), fc.string()), (values, text) => {
+        const w = new ByteWriter(8);
+        for (const v of values) writeValue(w, v);
+        const dict = PackedDict.read(new ByteReader(w.finish()), values.length);
+        for (const t of [text, ...values.map(attributeText)]) {
+          const want = values.flatMap((v, i) => (attributeText(v) === t ? [i] : []));
+          assert.deepStrictEqual(dict.matching(textProbe(t)), want);
+        }
+        values.forEach((v, i) => assert.deepStrictEqual(dict.value(i), v));
       }),
     );
   });
@@ -240,7 +255,7 @@ describe('block format: files', () => {
         assert.equal(c.mode, AttrMode.DICT);
         const pi = c.pageIndex!;
         for (let id = 0; id < c.dict.length; id++) {
-          const text = attributeText(c.dict[id]!);
+          const text = attributeText(c.dict.value(id));
           const want: number[] = [];
           for (let page = 0; page < b.meta.pages.length; page++) {
             const m = await b.attributeRows(page, b.stringId(key)!, textProbe(text));

@@ -34,9 +34,10 @@
 //               MISC: like PLAIN without either, for all the rare keys together)
 
 import { crc32 } from 'node:zlib';
-import type { AnyValue, InstrumentationScope, Resource } from '@ariadne/model';
+import type { InstrumentationScope, Resource } from '@ariadne/model';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { readKeyValues, readValue, writeKeyValues, writeValue } from './values.js';
+import type { DictValues } from './values.js';
+import { PackedDict, readKeyValues, writeKeyValues, writeValue } from './values.js';
 
 export const MAGIC = new TextEncoder().encode('ARIADNEB');
 export const HEADER_BYTES = 12;
@@ -73,7 +74,7 @@ export interface AttrColumn {
   /** string ids of the keys it holds: one, or every rare key for MISC */
   keys: number[];
   /** DICT: the values, typed */
-  dict: AnyValue[];
+  dict: DictValues;
   /** PLAIN: doubles as integers m with m / 10^doubleExp exact (255: raw 8 bytes) */
   doubleExp: number;
   /** PLAIN: strings are mostly lowercase hex, stored as bytes (0 + text for the others) */
@@ -186,7 +187,7 @@ export function encodeMeta(m: BlockMeta): Uint8Array {
     w.uvar(c.keys.length);
     for (const k of c.keys) w.uvar(k);
     w.uvar(c.dict.length);
-    for (const v of c.dict) writeValue(w, v);
+    for (let i = 0; i < c.dict.length; i++) writeValue(w, c.dict.value(i));
     w.u8(c.doubleExp);
     w.u8(c.hex ? 1 : 0);
     const pi = c.pageIndex;
@@ -288,8 +289,7 @@ export function decodeMeta(version: number, raw: Uint8Array): BlockMeta {
     const mode = r.u8() as AttrMode;
     const keys: number[] = new Array(r.uvar());
     for (let j = 0; j < keys.length; j++) keys[j] = r.uvar();
-    const dict: AnyValue[] = new Array(r.uvar());
-    for (let j = 0; j < dict.length; j++) dict[j] = readValue(r);
+    const dict = PackedDict.read(r, r.uvar());
     const doubleExp = r.u8();
     const hex = r.u8() === 1;
     let pageIndex: PageIndex | undefined;

@@ -6,7 +6,7 @@
 
 import type { AnyValue, KeyValue } from '@ariadne/model';
 import { attributeText } from '@ariadne/model';
-import type { ByteReader, ByteWriter } from './bytes.js';
+import { ByteReader, ByteWriter } from './bytes.js';
 
 /** Value kinds; a span's attribute shape records one per attribute. */
 export const VType = {
@@ -185,4 +185,153 @@ export function valueMatches(v: AnyValue, probe: TextProbe): boolean {
   if (v.doubleValue !== undefined) return probe.double !== undefined && (v.doubleValue === probe.double || (probe.double !== probe.double && v.doubleValue !== v.doubleValue));
   if (v.bytesValue !== undefined) return v.bytesValue === probe.text;
   return attributeText(v) === probe.text;
+}
+
+/** Moves a reader past a value written by writeValue. */
+export function skipValue(r: ByteReader): void {
+  const t = r.u8();
+  switch (t) {
+    case VType.EMPTY:
+      return;
+    case VType.STRING:
+    case VType.INT_TEXT:
+    case VType.BYTES:
+      r.skipStr();
+      return;
+    case VType.BOOL:
+      r.pos++;
+      return;
+    case VType.INT:
+      r.pos += r.varLenHere();
+      return;
+    case VType.DOUBLE:
+      r.pos += 8;
+      return;
+    case VType.ARRAY: {
+      const n = r.uvar();
+      for (let i = 0; i < n; i++) skipValue(r);
+      return;
+    }
+    case VType.KVLIST: {
+      const n = r.uvar();
+      for (let i = 0; i < n; i++) {
+        r.skipStr();
+        skipValue(r);
+      }
+      return;
+    }
+    default:
+      throw new Error(`block: unknown value type ${t} (written by a newer Ariadne?)`);
+  }
+}
+
+/** The values of a dictionary column. */
+export interface DictValues {
+  readonly length: number;
+  value(id: number): AnyValue;
+  /** ids whose attributeText is the probe's text */
+  matching(probe: TextProbe): number[];
+}
+
+/** A dictionary being written: the values as objects. */
+export class ArrayDict implements DictValues {
+  constructor(readonly values: AnyValue[] = []) {}
+  get length(): number {
+    return this.values.length;
+  }
+  value(id: number): AnyValue {
+    return this.values[id]!;
+  }
+  matching(probe: TextProbe): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.values.length; i++) if (valueMatches(this.values[i]!, probe)) out.push(i);
+    return out;
+  }
+}
+
+/**
+ * A dictionary read from a block: the encoded values and their offsets, no
+ * object per value (a block of a million spans can hold a hundred thousand
+ * user ids; as objects they would cost the garbage collector on every
+ * marking). Values are decoded on demand; a search compares encoded bytes.
+ */
+export class PackedDict implements DictValues {
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly offsets: Uint32Array,
+  ) {}
+
+  /** Reads `n` values written by writeValue at the reader's position. */
+  static read(r: ByteReader, n: number): PackedDict {
+    const start = r.pos;
+    const offsets = new Uint32Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      skipValue(r);
+      offsets[i + 1] = r.pos - start;
+    }
+    return new PackedDict(r.buf.subarray(start, r.pos), offsets);
+  }
+
+  get length(): number {
+    return this.offsets.length - 1;
+  }
+
+  value(id: number): AnyValue {
+    return readValue(new ByteReader(this.buf, this.offsets[id]!, this.offsets[id + 1]!));
+  }
+
+  matching(probe: TextProbe): number[] {
+    const text = new ByteWriter(probe.text.length * 3 + 8);
+    text.str(probe.text);
+    const textBytes = text.finish();
+    let intBytes: Uint8Array | undefined;
+    if (probe.int !== undefined) {
+      const w = new ByteWriter(16);
+      writeIntText(w, probe.int);
+      intBytes = w.finish();
+    }
+    const b = this.buf;
+    const same = (at: number, end: number, want: Uint8Array) => {
+      if (end - at !== want.length) return false;
+      for (let i = 0; i < want.length; i++) if (b[at + i] !== want[i]) return false;
+      return true;
+    };
+    const f64 = new Float64Array(1);
+    const f64b = new Uint8Array(f64.buffer);
+    const out: number[] = [];
+    for (let id = 0; id < this.length; id++) {
+      const at = this.offsets[id]!;
+      const end = this.offsets[id + 1]!;
+      let ok: boolean;
+      switch (b[at]) {
+        case VType.STRING:
+        case VType.INT_TEXT:
+        case VType.BYTES:
+          ok = same(at + 1, end, textBytes);
+          break;
+        case VType.INT:
+          ok = intBytes !== undefined && same(at + 1, end, intBytes);
+          break;
+        case VType.BOOL:
+          ok = probe.bool >= 0 && b[at + 1] === probe.bool;
+          break;
+        case VType.DOUBLE: {
+          if (probe.double === undefined) ok = false;
+          else {
+            f64b.set(b.subarray(at + 1, at + 9));
+            const d = f64[0]!;
+            ok = d === probe.double || (d !== d && probe.double !== probe.double);
+          }
+          break;
+        }
+        case VType.EMPTY:
+          ok = probe.text === 'null';
+          break;
+        default:
+          ok = valueMatches(this.value(id), probe);
+      }
+      if (ok) out.push(id);
+    }
+    return out;
+  }
 }
