@@ -5,6 +5,7 @@
 // (search, RED).
 
 import type { FileHandle } from 'node:fs/promises';
+import { readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { AnyValue, KeyValue, Span, SpanEvent, SpanLink } from '@ariadne/model';
 import { ByteReader, hexVal, isWellFormed, toHex } from './bytes.js';
@@ -19,6 +20,7 @@ import { blockFormat } from './versioned.js';
 const POW10 = [1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8];
 // Inflating a page-sized chunk takes well under a millisecond; a threadpool hop costs more than that on a busy machine.
 const SYNC_INFLATE_MAX = 1 << 20;
+const SYNC_READ_MAX = 1 << 20;
 
 /** A row as read from a page, before its parent is resolved within the trace. */
 interface RowData {
@@ -251,6 +253,17 @@ export class Block {
     if (this.closed) throw new Error(`block ${this.name}: closed`);
     const buf = new Uint8Array(length);
     let done = 0;
+    // A page is a few hundred KB, usually in the page cache: reading it in
+    // place takes microseconds, while a threadpool hop can take milliseconds
+    // on a busy machine. Large reads (a whole column of a big block) go async.
+    if (length <= SYNC_READ_MAX) {
+      while (done < length) {
+        const n = readSync(this.fh.fd, buf, done, length - done, offset + done);
+        if (n === 0) throw new Error(`block ${this.name}: unexpected end of file`);
+        done += n;
+      }
+      return buf;
+    }
     while (done < length) {
       const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
       if (bytesRead === 0) throw new Error(`block ${this.name}: unexpected end of file`);

@@ -586,7 +586,7 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
       if (!byName) opsByService.set(service, (byName = new Map()));
       const opKey = name * 256 + kind;
       let op = byName.get(opKey);
-      if (!op) byName.set(opKey, (op = { service, name, kind, count: 0, errors: 0, sumDur: 0, minStart: off, maxStart: off, hist: [], buckets: new Uint32Array(HIST_BUCKETS) }));
+      if (!op) byName.set(opKey, (op = { service, name, kind, count: 0, errors: 0, sumDur: 0, minStart: off, maxStart: off, hist: new Uint32Array(0), buckets: new Uint32Array(HIST_BUCKETS) }));
       op.count++;
       if (status === 2) op.errors++;
       const d = big !== undefined ? Number(big) : p.durs[pos]!;
@@ -639,9 +639,9 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
   const ops: OpStats[] = [];
   for (const m of opsByService.values()) {
     for (const { buckets, ...o } of m.values()) {
-      const hist: [number, number][] = [];
-      for (let b = 0; b < buckets.length; b++) if (buckets[b]) hist.push([b, buckets[b]!]);
-      ops.push({ ...o, hist });
+      const pairs: number[] = [];
+      for (let b = 0; b < buckets.length; b++) if (buckets[b]) pairs.push(b, buckets[b]!);
+      ops.push({ ...o, hist: Uint32Array.from(pairs) });
     }
   }
   columns.forEach((c, i) => {

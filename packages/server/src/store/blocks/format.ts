@@ -121,8 +121,8 @@ export interface OpStats {
   sumDur: number;
   minStart: number;
   maxStart: number;
-  /** duration histogram (red.ts buckets): [bucket, count], buckets ascending */
-  hist: [number, number][];
+  /** duration histogram (red.ts buckets): bucket, count, bucket, count... buckets ascending */
+  hist: Uint32Array;
 }
 
 export interface BlockMeta {
@@ -237,12 +237,12 @@ export function encodeMeta(m: BlockMeta): Uint8Array {
     w.f64(o.sumDur);
     w.uvar(o.minStart);
     w.uvar(o.maxStart);
-    w.uvar(o.hist.length);
+    w.uvar(o.hist.length / 2);
     let prev = 0;
-    for (const [b, n] of o.hist) {
-      w.uvar(b - prev);
-      w.uvar(n);
-      prev = b;
+    for (let j = 0; j < o.hist.length; j += 2) {
+      w.uvar(o.hist[j]! - prev);
+      w.uvar(o.hist[j + 1]!);
+      prev = o.hist[j]!;
     }
   }
   w.uvar(m.replaces.length);
@@ -342,11 +342,11 @@ export function decodeMeta(version: number, raw: Uint8Array): BlockMeta {
     const sumDur = r.f64();
     const oMin = r.uvar();
     const oMax = r.uvar();
-    const hist: [number, number][] = new Array(r.uvar());
+    const hist = new Uint32Array(r.uvar() * 2);
     let prev = 0;
-    for (let j = 0; j < hist.length; j++) {
-      prev += r.uvar();
-      hist[j] = [prev, r.uvar()];
+    for (let j = 0; j < hist.length; j += 2) {
+      hist[j] = prev += r.uvar();
+      hist[j + 1] = r.uvar();
     }
     ops[i] = { service, name, kind, count, errors, sumDur, minStart: oMin, maxStart: oMax, hist };
   }

@@ -130,7 +130,7 @@ export async function redMetricsOf(blocks: readonly Block[], heads: readonly Hea
         g.count += o.count;
         g.errors += o.errors;
         g.sum += o.sumDur;
-        for (const [bucket, n] of o.hist) g.hist![bucket]! += n;
+        for (let j = 0; j < o.hist.length; j += 2) g.hist![o.hist[j]!]! += o.hist[j + 1]!;
       }
       continue;
     }
