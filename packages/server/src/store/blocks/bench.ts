@@ -252,7 +252,8 @@ export async function runBlockBench(opts: BlockBenchOptions = {}): Promise<Block
     const warmMs = latency(await timeEach(ids.length, (i) => store.getTrace(ids[i]!)));
     log(`trace by id: cold p50 ${coldMs.p50} p99 ${coldMs.p99}, warm p50 ${warmMs.p50} p99 ${warmMs.p99} ms (${found} spans)`);
 
-    const end = start + BigInt(Math.ceil(written / 2000)) * SECOND;
+    const newest = opts.reuse ? (await store.search({ limit: 1 }))[0]?.startTimeUnixNano : undefined;
+    const end = newest ?? start + BigInt(Math.ceil(written / 2000)) * SECOND;
     const lastMinutes = { startUnixNano: end - 300n * SECOND, endUnixNano: end };
     const ms = (n: number) => (n * 1e6) as TraceQuery['minDurationNanos'] & number;
     const queries: Record<string, TraceQuery> =

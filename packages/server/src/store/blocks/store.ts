@@ -307,6 +307,8 @@ export class BlockStore implements TraceStore {
           keep.push(b);
         } else if (m.base + BigInt(m.maxStart) < cutoff) {
           n += b.liveRows;
+          // marked too, so a compaction reading it right now does not bring its spans back
+          b.setDeletedBefore(cutoff, m.rows);
           gone.push(b);
         } else if (m.base + BigInt(m.minStart) < cutoff) {
           const hidden = await countBefore(b, cutoff);
