@@ -5,7 +5,7 @@
 //
 //   node --expose-gc --max-old-space-size=8192 packages/server/dist/store/blocks/bench.js [--spans 1000000] [--json]
 //     [--dataset jaeger|fixtures] [--page-rows 4096] [--codec brotli|deflate|none] [--level N]
-//     [--compaction worker|inline|off] [--ingest-spans N] [--dir DIR [--reuse]]
+//     [--compaction worker|inline|off] [--flush-in worker|inline] [--flush-spans N] [--ingest-spans N] [--dir DIR [--reuse]]
 //
 // `jaeger` is bench/dataset.ts (traces of 10 spans, 11 attributes, the shape
 // of Jaeger's ClickHouse benchmark); `fixtures` is testing/fixtures.ts's
@@ -326,6 +326,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (arg('codec')) store.compression = { codec: arg('codec') as 'brotli', ...(arg('level') ? { level: Number(arg('level')) } : {}) };
   if (arg('compaction')) store.compaction = arg('compaction') as 'worker';
   if (arg('flush-spans')) store.flushSpans = Number(arg('flush-spans'));
+  if (arg('flush-in')) store.flushIn = arg('flush-in') as 'worker';
   const result = await runBlockBench({
     spans: Number(arg('spans') ?? 1_000_000),
     ...(arg('ingest-spans') ? { ingestSpans: Number(arg('ingest-spans')) } : {}),
