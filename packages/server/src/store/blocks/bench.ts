@@ -66,6 +66,8 @@ export interface BlockBenchResult extends IngestFigures {
   dataset: string;
   bytesOnDisk: number;
   bytesPerSpan: number;
+  /** bytes per span by column, largest first */
+  bytesPerSpanByColumn: Record<string, number>;
   blocks: number;
   compactMs: number;
   reopenMs: number;
@@ -300,6 +302,11 @@ export async function runBlockBench(opts: BlockBenchOptions = {}): Promise<Block
       ...(ingest ?? { ingestSpans: 0, flushSpansPerSec: 0, ingestSpansPerSec: 0, writeMicrosPerSpan: 0, mainThreadMicrosPerSpan: 0, processCpuMicrosPerSpan: 0, eventLoopDelayMs: { p99: 0, max: 0 }, ingestPeakRssBytes: 0 }),
       bytesOnDisk: stats.bytesOnDisk,
       bytesPerSpan: Math.round((stats.bytesOnDisk / written) * 10) / 10,
+      bytesPerSpanByColumn: Object.fromEntries(
+        Object.entries(store.columnBytes())
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => [k, Math.round((v / written) * 100) / 100]),
+      ),
       blocks: store.diagnostics().blocks,
       compactMs,
       reopenMs,

@@ -98,6 +98,8 @@ export class Block {
     this.words = new Uint32Array(n * 4);
     const v = new DataView(meta.traceIds.buffer, meta.traceIds.byteOffset, meta.traceIds.byteLength);
     for (let i = 0; i < n * 4; i++) this.words[i] = v.getUint32(i * 4, false);
+    // the words say the same: keep one copy
+    meta.traceIds = new Uint8Array(0);
     meta.attrColumns.forEach((c, i) => {
       for (const k of c.keys) this.columnOfKey.set(k, i);
     });
@@ -197,7 +199,9 @@ export class Block {
   }
 
   traceIdOf(t: number): string {
-    return toHex(this.meta.traceIds, t * 16, 16);
+    const w = this.words;
+    const at = t * 4;
+    return hex8(w[at]!) + hex8(w[at + 1]!) + hex8(w[at + 2]!) + hex8(w[at + 3]!);
   }
 
   /** The page holding a row. */
@@ -846,6 +850,10 @@ class PageCursor {
       extra,
     };
   }
+}
+
+function hex8(v: number): string {
+  return v.toString(16).padStart(8, '0');
 }
 
 /** A trace id as 4 big-endian words, or undefined when it is not 32 lowercase hex. */

@@ -26,7 +26,7 @@ import type { CompressOptions } from './codec.js';
 import type { CompactJob, CompactResult } from './compact.js';
 import { compactBlocks } from './compact.js';
 import { encodeHead } from './encode.js';
-import { Codec } from './format.js';
+import { Codec, Col } from './format.js';
 import { BLOCK_RE, blockName, markName, parseBlockName, parseMark, syncDir, writeAtomic, writeMark } from './files.js';
 import { Head } from './head.js';
 import type { FlushJob } from './flush-worker.js';
@@ -561,6 +561,26 @@ export class BlockStore implements TraceStore {
       bytesOnDisk += b.size;
     }
     return { spans, bytesOnDisk };
+  }
+
+  /** Bytes on disk by column over every block ('footer': trace table, dictionaries, page directory, stats), for benchmarks. */
+  columnBytes(): Record<string, number> {
+    const names = Object.fromEntries(Object.entries(Col).map(([k, v]) => [v, k.toLowerCase()]));
+    const out: Record<string, number> = {};
+    const add = (k: string, n: number) => (out[k] = (out[k] ?? 0) + n);
+    for (const b of this.blocks) {
+      const m = b.meta;
+      let pages = 0;
+      for (const p of m.pages) {
+        pages += p.length;
+        for (const c of p.chunks) {
+          const attr = c.col - Col.ATTR_BASE;
+          add(attr >= 0 ? `attr ${m.attrColumns[attr]!.keys.map((k) => m.strings[k]).join(',').slice(0, 60)}` : names[c.col]!, c.length);
+        }
+      }
+      add('footer', b.size - pages - 44);
+    }
+    return out;
   }
 
   /** Random trace ids of the stored blocks (benchmarks). */
