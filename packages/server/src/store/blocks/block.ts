@@ -11,7 +11,7 @@ import type { AnyValue, KeyValue, Span, SpanEvent, SpanLink } from '@ariadne/mod
 import { ByteReader, hexVal, isWellFormed, toHex } from './bytes.js';
 import type { ByteLru } from './cache.js';
 import { decompress, decompressSync } from './codec.js';
-import type { AttrColumn, BlockMeta, ChunkRef, PageMeta } from './format.js';
+import type { AttrColumn, BlockMeta, ChunkRef } from './format.js';
 import { AttrMode, Col, HEADER_BYTES, TRAILER_BYTES, checksum, readHeader, readTrailer } from './format.js';
 import type { TextProbe } from './values.js';
 import { VType, readIntText, readKeyValues, readPayload, valueMatches } from './values.js';
@@ -676,7 +676,7 @@ class Scanner {
       const page = this.block.pageOf(row);
       if (page !== this.page || !this.cur || this.row > row) {
         const chunks = await this.block.chunks(page, ALL_FIXED.concat(this.block.meta.attrColumns.map((_, i) => Col.ATTR_BASE + i)));
-        this.cur = new PageCursor(this.block, this.block.meta.pages[page]!, chunks);
+        this.cur = new PageCursor(this.block, chunks);
         this.page = page;
         this.row = this.block.meta.pages[page]!.firstRow;
       }
@@ -741,7 +741,6 @@ class PageCursor {
 
   constructor(
     private readonly block: Block,
-    private readonly page: PageMeta,
     chunks: Map<number, Uint8Array>,
   ) {
     const rd = (c: number) => new ByteReader(chunks.get(c) ?? EMPTY);

@@ -7,7 +7,7 @@ import type { TraceStore } from '../types.js';
 import { BlockStore } from './store.js';
 import type { BlockStoreOptions } from './store.js';
 
-export function harness(options: Omit<BlockStoreOptions, 'dir'> = {}): () => Promise<StoreHarness> {
+function harness(options: Omit<BlockStoreOptions, 'dir'> = {}): () => Promise<StoreHarness> {
   return async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ariadne-blocks-'));
     const openStore = () => BlockStore.open({ dir, compaction: 'inline', ...options });

@@ -5,7 +5,7 @@
 // never holds it for more than a few milliseconds.
 
 import type { AnyValue, SpanEvent, SpanLink } from '@ariadne/model';
-import { ByteWriter, hexVal, isLowerHex } from './bytes.js';
+import { ByteWriter, isLowerHex } from './bytes.js';
 import type { CompressOptions } from './codec.js';
 import { compress, compressChunks } from './codec.js';
 import type { AttrColumn, BlockMeta, ChunkRef, OpStats, PageIndex, PageMeta } from './format.js';
