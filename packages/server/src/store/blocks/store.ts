@@ -250,12 +250,15 @@ export class BlockStore implements TraceStore {
       while (this.flushing.length) {
         const h = this.flushing[0]!;
         const t0 = performance.now();
+        let installed: Block[];
         try {
-          await this.writeHead(h);
+          installed = await this.writeHead(h);
         } catch (e) {
           this.counters.flushFailures++;
           throw e;
         }
+        // in one step, so no read or stats() sees the spans twice or not at all
+        this.blocks = [...this.blocks, ...installed];
         this.flushing.shift();
         this.counters.flushes++;
         this.counters.flushedSpans += h.live;
@@ -266,8 +269,9 @@ export class BlockStore implements TraceStore {
     return this.scheduled;
   }
 
-  private async writeHead(h: Head): Promise<void> {
-    if (h.live === 0) return;
+  /** Writes a head as block files and opens them (not yet visible to reads). */
+  private async writeHead(h: Head): Promise<Block[]> {
+    if (h.live === 0) return [];
     const names = Array.from({ length: h.blockCount() }, () => blockName(this.seq++, 0));
     let written: string[];
     if (this.opts.flushIn === 'worker') {
@@ -285,9 +289,9 @@ export class BlockStore implements TraceStore {
         written.push(names[i]!);
       }
     }
-    const installed: Block[] = [];
-    for (const name of written) installed.push(await Block.open(join(this.opts.dir, name), name, this.cache, this.nextKey()));
-    this.blocks = [...this.blocks, ...installed];
+    const opened: Block[] = [];
+    for (const name of written) opened.push(await Block.open(join(this.opts.dir, name), name, this.cache, this.nextKey()));
+    return opened;
   }
 
   // --- retention -----------------------------------------------------------------------------
