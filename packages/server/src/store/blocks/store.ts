@@ -372,18 +372,35 @@ export class BlockStore implements TraceStore {
     while (await this.compactOnce(true));
   }
 
-  /** The blocks to merge next: the oldest run of small ones; or a block mostly hidden by retention. */
+  /**
+   * The blocks to merge next: the oldest run of small blocks of one level
+   * (lowest level first, so a span is rewritten about log4(n) times, not once
+   * per flush), or when forced any small ones; else a block mostly hidden by
+   * retention.
+   */
   private pickCompaction(force: boolean): Block[] | undefined {
     const target = this.opts.compactSpans;
-    const small = this.blocks.filter((b) => b.liveRows < target / 2).sort((a, b) => (a.meta.base + BigInt(a.meta.minStart) < b.meta.base + BigInt(b.meta.minStart) ? -1 : 1));
-    const run: Block[] = [];
-    let total = 0;
-    for (const b of small) {
-      if (run.length && total + b.liveRows > target) break;
-      run.push(b);
-      total += b.liveRows;
+    const startOf = (b: Block) => b.meta.base + BigInt(b.meta.minStart);
+    const small = this.blocks.filter((b) => b.liveRows < target / 2).sort((a, b) => (startOf(a) < startOf(b) ? -1 : 1));
+    const levels = [...new Set(small.map((b) => parseBlockName(b.name)!.level))].sort((a, b) => a - b);
+    const runOf = (blocks: Block[]) => {
+      const run: Block[] = [];
+      let total = 0;
+      for (const b of blocks) {
+        if (run.length && total + b.liveRows > target) break;
+        run.push(b);
+        total += b.liveRows;
+      }
+      return { run, total };
+    };
+    for (const level of levels) {
+      const { run, total } = runOf(small.filter((b) => parseBlockName(b.name)!.level === level));
+      if (run.length >= this.opts.compactMinBlocks || (run.length >= 2 && total >= target / 2)) return run;
     }
-    if (run.length >= this.opts.compactMinBlocks || (run.length >= 2 && (force || total >= target / 2))) return run;
+    if (force) {
+      const { run } = runOf(small);
+      if (run.length >= 2) return run;
+    }
     const stale = this.blocks.find((b) => b.hiddenRows * 2 > b.meta.rows);
     return stale ? [stale] : undefined;
   }
