@@ -2,7 +2,8 @@
 // shared benchmark dataset (bench/dataset.ts), through store/blocks/bench.ts,
 // reported in the field names docs/benchmarks.md uses.
 
-import { generateTraces } from './dataset.js';
+import { analyzeTrace, bytesToHex, emptyResource, emptyScope, SpanKind, StatusCode, type Span } from '@ariadne/model';
+import { generateTraces, prng } from './dataset.js';
 import { encodeTraceRequestProto } from '../receive/otlp/index.js';
 import { runBlockBench, type BlockBenchResult } from '../store/blocks/bench.js';
 
@@ -36,7 +37,64 @@ export interface QueryBenchReport {
   search: Record<string, { p50Ms: number; p95Ms: number }>;
   redMs: number;
   redExactMs: number;
+  /** analyzeTrace on one 100k-span trace: median of 5 warm runs, and the first (cold) run */
+  analyze100kMs: number;
+  analyze100kColdMs: number;
   peakRssBytes: number;
+}
+
+/** One wide, deep trace of `count` spans over 20 services, with overlapping children. */
+export function bigTrace(count: number, seed = 7): Span[] {
+  const rand = prng(seed);
+  const traceId = 'ab'.repeat(16);
+  const resources = Array.from({ length: 20 }, (_, i) => ({ ...emptyResource(), attributes: [{ key: 'service.name', value: { stringValue: `svc-${i}` } }] }));
+  const scope = emptyScope();
+  const spans: Span[] = [];
+  const t0 = 1_700_000_000_000_000_000n;
+  for (let i = 0; i < count; i++) {
+    const parent = i === 0 ? undefined : spans[Math.floor(rand() * Math.min(i, 1 + i / 2))]!;
+    const pStart = parent?.startTimeUnixNano ?? t0;
+    const pDur = parent ? Number(parent.endTimeUnixNano - parent.startTimeUnixNano) : 60e9;
+    const start = pStart + BigInt(Math.floor(rand() * pDur * 0.5));
+    const dur = Math.max(1000, Math.floor(pDur * (0.05 + rand() * 0.5)));
+    const id = new Uint8Array(8);
+    new DataView(id.buffer).setUint32(4, i + 1);
+    const r = resources[Math.floor(rand() * 20)]!;
+    spans.push({
+      traceId,
+      spanId: bytesToHex(id),
+      parentSpanId: parent?.spanId ?? '',
+      traceState: '',
+      flags: 1,
+      name: `op-${i % 50}`,
+      kind: SpanKind.INTERNAL,
+      startTimeUnixNano: start,
+      endTimeUnixNano: start + BigInt(dur),
+      attributes: [],
+      droppedAttributesCount: 0,
+      events: [],
+      droppedEventsCount: 0,
+      links: [],
+      droppedLinksCount: 0,
+      status: { code: StatusCode.UNSET, message: '' },
+      resource: r,
+      scope,
+      service: r.attributes[0]!.value.stringValue!,
+    });
+  }
+  return spans;
+}
+
+function timeAnalysis(): { cold: number; median: number } {
+  const spans = bigTrace(100_000);
+  const runs: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const t = performance.now();
+    analyzeTrace(spans);
+    runs.push(performance.now() - t);
+  }
+  const warm = runs.slice(1).sort((a, b) => a - b);
+  return { cold: runs[0]!, median: warm[2]! };
 }
 
 export async function runStorageBench(spans: number, log: (m: string) => void): Promise<{ storage: StorageBenchReport; query: QueryBenchReport; raw: BlockBenchResult }> {
@@ -53,6 +111,7 @@ export async function runStorageBench(spans: number, log: (m: string) => void): 
     blocks: raw.blocks,
     peakRssBytes: raw.peakRssBytes,
   };
+  const analysis = timeAnalysis();
   const search: QueryBenchReport['search'] = {};
   for (const [name, l] of Object.entries(raw.search)) search[name] = { p50Ms: l.p50, p95Ms: l.p95 };
   const query: QueryBenchReport = {
@@ -61,6 +120,8 @@ export async function runStorageBench(spans: number, log: (m: string) => void): 
     search,
     redMs: raw.redMs,
     redExactMs: raw.redExactMs,
+    analyze100kMs: Math.round(analysis.median * 10) / 10,
+    analyze100kColdMs: Math.round(analysis.cold * 10) / 10,
     peakRssBytes: raw.peakRssBytes,
   };
   return { storage, query, raw };

@@ -55,6 +55,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
         console.log(`  trace by id warm p50/p99   ${query.traceById.p50Ms} / ${query.traceById.p99Ms} ms (cold ${query.traceById.coldP50Ms} / ${query.traceById.coldP99Ms} ms)`);
         for (const [name, l] of Object.entries(query.search)) console.log(`  search ${name.padEnd(20)} p50 ${l.p50Ms} ms, p95 ${l.p95Ms} ms`);
         console.log(`  RED over everything        ${query.redMs} ms (exact, every row: ${query.redExactMs} ms)`);
+        console.log(`  analyzeTrace, 100k spans   ${query.analyze100kMs} ms median warm (first run ${query.analyze100kColdMs} ms)`);
       }
       return 0;
     }
