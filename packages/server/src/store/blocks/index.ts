@@ -2,5 +2,4 @@
 
 export { BlockStore } from './store.js';
 export type { BlockStoreOptions, BlockStoreDiagnostics } from './store.js';
-export type { RedQuery } from './red.js';
 export { CURRENT_VERSION as BLOCK_FORMAT_VERSION, readableVersions } from './versioned.js';

@@ -6,24 +6,13 @@
 // histogram: the midpoint of the bucket holding the nearest-rank value, at
 // most 1/256 (0.4%) away from the exact value, and exact below 256 ns.
 // `exact: true` reads every row instead and answers exactly (slower).
+// The query is TraceStore's optional `red` (store/types.ts).
 
 import type { Nanos, RedMetrics } from '@ariadne/model';
 import { StatusCode, exactQuantiles } from '@ariadne/model';
+import type { RedQuery } from '../types.js';
 import type { Block } from './block.js';
 import type { Head } from './head.js';
-
-export interface RedQuery {
-  groupBy: 'service' | 'operation';
-  service?: string;
-  operation?: string;
-  /** count only spans of these kinds; default all */
-  kinds?: readonly number[];
-  /** inclusive bounds on span start, unix ns; default: everything stored */
-  startUnixNano?: bigint;
-  endUnixNano?: bigint;
-  /** read every row and compute exact quantiles instead of using the block histograms */
-  exact?: boolean;
-}
 
 const SUB = 128;
 export const HIST_BUCKETS = 1 + 65 * SUB;

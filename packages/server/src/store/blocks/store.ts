@@ -17,7 +17,7 @@ import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OperationInfo, RedMetrics, Span, SpanKind, TraceQuery, TraceSummary } from '@ariadne/model';
 import { isValidTraceId } from '@ariadne/model';
-import type { StoreStats, TraceStore } from '../types.js';
+import type { RedQuery, StoreStats, TraceStore } from '../types.js';
 import type { SummarySpan } from '../query.js';
 import { compareSummaries, normalizeQuery, summarizeTrace } from '../query.js';
 import { Block, traceIdWords } from './block.js';
@@ -31,7 +31,6 @@ import { BLOCK_RE, blockName, markName, parseBlockName, parseMark, syncDir, writ
 import { Head } from './head.js';
 import type { FlushJob } from './flush-worker.js';
 import { JobWorker } from './workers.js';
-import type { RedQuery } from './red.js';
 import { redMetricsOf } from './red.js';
 import { blockSummarySpans, searchBlock } from './search.js';
 import { TopTraces } from './top.js';
