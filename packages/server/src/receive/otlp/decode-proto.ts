@@ -12,94 +12,12 @@ import { Buffer } from 'node:buffer';
 import type { AnyValue, InstrumentationScope, KeyValue, Resource, Span, SpanEvent, SpanKind, SpanLink, StatusCode } from '@ariadne/model';
 import { bytesToHex, serviceOf } from '@ariadne/model';
 import { Rejections, type DecodeOutcome } from './result.js';
+import type { MessageInfo } from './wire-schema.js';
+import { VARINT, I64, LEN, I32, WIRE_TYPE_NAMES, M_REQUEST, M_RESOURCE_SPANS, M_RESOURCE, M_SCOPE_SPANS, M_SCOPE, M_SPAN, M_EVENT, M_LINK, M_STATUS, M_KEY_VALUE, M_ANY_VALUE, M_ARRAY_VALUE, M_KVLIST_VALUE } from './wire-schema.js';
 
 /** Deepest AnyValue nesting accepted (array/kvlist inside array/kvlist...). */
 export const MAX_ANY_VALUE_DEPTH = 32;
 
-// Wire types.
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const I32 = 5;
-const WIRE_TYPE_NAMES = ['VARINT', 'I64', 'LEN', 'SGROUP', 'EGROUP', 'I32'];
-
-interface MessageInfo {
-  name: string;
-  /** field number -> [field name, wire type] */
-  fields: Record<number, readonly [string, number]>;
-}
-
-// Only used to name things in error messages and to tell known fields sent
-// with the wrong wire type (corrupt data) from unknown ones (skipped).
-const M_REQUEST: MessageInfo = { name: 'ExportTraceServiceRequest', fields: { 1: ['resource_spans', LEN] } };
-const M_RESOURCE_SPANS: MessageInfo = {
-  name: 'ResourceSpans',
-  fields: { 1: ['resource', LEN], 2: ['scope_spans', LEN], 3: ['schema_url', LEN] },
-};
-const M_RESOURCE: MessageInfo = {
-  name: 'Resource',
-  fields: { 1: ['attributes', LEN], 2: ['dropped_attributes_count', VARINT], 3: ['entity_refs', LEN] },
-};
-const M_SCOPE_SPANS: MessageInfo = {
-  name: 'ScopeSpans',
-  fields: { 1: ['scope', LEN], 2: ['spans', LEN], 3: ['schema_url', LEN] },
-};
-const M_SCOPE: MessageInfo = {
-  name: 'InstrumentationScope',
-  fields: { 1: ['name', LEN], 2: ['version', LEN], 3: ['attributes', LEN], 4: ['dropped_attributes_count', VARINT] },
-};
-const M_SPAN: MessageInfo = {
-  name: 'Span',
-  fields: {
-    1: ['trace_id', LEN],
-    2: ['span_id', LEN],
-    3: ['trace_state', LEN],
-    4: ['parent_span_id', LEN],
-    5: ['name', LEN],
-    6: ['kind', VARINT],
-    7: ['start_time_unix_nano', I64],
-    8: ['end_time_unix_nano', I64],
-    9: ['attributes', LEN],
-    10: ['dropped_attributes_count', VARINT],
-    11: ['events', LEN],
-    12: ['dropped_events_count', VARINT],
-    13: ['links', LEN],
-    14: ['dropped_links_count', VARINT],
-    15: ['status', LEN],
-    16: ['flags', I32],
-  },
-};
-const M_EVENT: MessageInfo = {
-  name: 'Span.Event',
-  fields: { 1: ['time_unix_nano', I64], 2: ['name', LEN], 3: ['attributes', LEN], 4: ['dropped_attributes_count', VARINT] },
-};
-const M_LINK: MessageInfo = {
-  name: 'Span.Link',
-  fields: {
-    1: ['trace_id', LEN],
-    2: ['span_id', LEN],
-    3: ['trace_state', LEN],
-    4: ['attributes', LEN],
-    5: ['dropped_attributes_count', VARINT],
-    6: ['flags', I32],
-  },
-};
-const M_STATUS: MessageInfo = { name: 'Status', fields: { 2: ['message', LEN], 3: ['code', VARINT] } };
-const M_KEY_VALUE: MessageInfo = { name: 'KeyValue', fields: { 1: ['key', LEN], 2: ['value', LEN] } };
-const M_ANY_VALUE: MessageInfo = {
-  name: 'AnyValue',
-  fields: {
-    1: ['string_value', LEN],
-    2: ['bool_value', VARINT],
-    3: ['int_value', VARINT],
-    4: ['double_value', I64],
-    5: ['array_value', LEN],
-    6: ['kvlist_value', LEN],
-    7: ['bytes_value', LEN],
-  },
-};
-const M_ARRAY_VALUE: MessageInfo = { name: 'ArrayValue', fields: { 1: ['values', LEN] } };
-const M_KVLIST_VALUE: MessageInfo = { name: 'KeyValueList', fields: { 1: ['values', LEN] } };
 
 class DecodeFailure {
   constructor(readonly message: string) {}
