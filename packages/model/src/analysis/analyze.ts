@@ -15,7 +15,8 @@ import type { CriticalPathSegment } from './critical-path.js';
 import { criticalPathOnIndex } from './critical-path.js';
 import type { Bottleneck } from './self-time.js';
 import { selfTimesOnIndex } from './self-time.js';
-import { forEachCall } from './calls.js';
+import { scanCalls } from './calls.js';
+import type { TraceIndex } from './trace-index.js';
 
 export interface ServiceCallCount {
   from: string;
@@ -53,13 +54,7 @@ export function analyzeTrace(spans: readonly Span[], opts: AnalyzeOptions = {}):
 export function analyzeWithSpans(spans: readonly Span[], opts: AnalyzeOptions = {}): { analysis: TraceAnalysis; spans: Span[] } {
   const { result: skew, index: ix } = adjustClockSkewOnIndex(buildIndex(spans));
   const st = selfTimesOnIndex(ix, { threshold: opts.bottleneckThreshold ?? 0.1 });
-  const calls = new Map<string, ServiceCallCount>();
-  forEachCall(ix.spans, ix.parent, (from, to) => {
-    const key = from + '\u0000' + to;
-    const c = calls.get(key);
-    if (c) c.count++;
-    else calls.set(key, { from, to, count: 1 });
-  });
+  const serviceCalls = countCalls(ix);
   const analysis: TraceAnalysis = {
     criticalPath: criticalPathOnIndex(ix),
     bottlenecks: st.bottlenecks,
@@ -69,9 +64,35 @@ export function analyzeWithSpans(spans: readonly Span[], opts: AnalyzeOptions = 
     skewAdjustments: skew.skewAdjustments,
     totalDurationNanos: st.totalDurationNanos,
     coveredTimeNanos: st.coveredTimeNanos,
-    serviceCalls: [...calls.values()].sort((a, b) => cmp(a.from, b.from) || cmp(a.to, b.to)),
+    serviceCalls,
   };
   return { analysis, spans: skew.spans };
+}
+
+/** Calls per (caller, callee) service pair, sorted by both names. */
+function countCalls(ix: TraceIndex): ServiceCallCount[] {
+  const { service, services, parent } = ix;
+  const m = services.length;
+  // Counted by service number first: most calls share a handful of pairs.
+  const pairs = new Map<number, number>();
+  const byName = new Map<string, ServiceCallCount>();
+  const add = (from: string, to: string, count: number) => {
+    const key = from + '\u0000' + to;
+    const c = byName.get(key);
+    if (c) c.count += count;
+    else byName.set(key, { from, to, count });
+  };
+  scanCalls(ix.spans, parent, service, ix.kind, {
+    call(i) {
+      const key = service[parent[i]!]! * m + service[i]!;
+      pairs.set(key, (pairs.get(key) ?? 0) + 1);
+    },
+    virtual(i, peer) {
+      add(services[service[i]!]!, peer, 1);
+    },
+  });
+  for (const [key, count] of pairs) add(services[Math.floor(key / m)]!, services[key % m]!, count);
+  return [...byName.values()].sort((a, b) => cmp(a.from, b.from) || cmp(a.to, b.to));
 }
 
 export interface AnalyzedTreeOptions extends AnalyzeOptions {

@@ -27,19 +27,57 @@ export type CallVisitor = (from: string, to: string, virtual: boolean, error: bo
  */
 export function forEachCall(spans: readonly Span[], parent: Int32Array, visit: CallVisitor): void {
   const n = spans.length;
+  const ids = new Map<string, number>();
+  const service = new Int32Array(n);
+  const kind = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = spans[i]!;
+    let v = ids.get(s.service);
+    if (v === undefined) ids.set(s.service, (v = ids.size));
+    service[i] = v;
+    kind[i] = s.kind;
+  }
+  scanCalls(spans, parent, service, kind, {
+    call(i, c) {
+      const callee = spans[i]!;
+      const client = c >= 0 ? spans[c] : undefined;
+      const error = callee.status.code === StatusCode.ERROR || client?.status.code === StatusCode.ERROR;
+      visit(spans[parent[i]!]!.service, callee.service, false, error, durationOf(client ?? callee));
+    },
+    virtual(i, peer) {
+      const s = spans[i]!;
+      visit(s.service, peer, true, s.status.code === StatusCode.ERROR, durationOf(s));
+    },
+  });
+}
+
+export interface CallSink {
+  /** Span i is called from its parent's service; `client` is the caller's CLIENT span, or -1. */
+  call(i: number, client: number): void;
+  /** CLIENT/PRODUCER span i got no instrumented answer and names `peer`, another service. */
+  virtual(i: number, peer: string): void;
+}
+
+/**
+ * The calls among `spans` as span indexes, for a caller that counts them its
+ * own way; `service[i]` numbers span i's service (equal numbers, equal
+ * names) and `kind[i]` is its kind. O(n).
+ */
+export function scanCalls(spans: readonly Span[], parent: Int32Array, service: Int32Array, kind: Uint8Array, sink: CallSink): void {
+  const n = spans.length;
   // The nearest CLIENT/PRODUCER span at or above i without leaving i's service.
   const caller = new Int32Array(n).fill(-2); // -2 unknown, -3 on the walk (a parent cycle ends it)
   const path: number[] = [];
   for (let i = 0; i < n; i++) {
     let j = i;
     while (caller[j] === -2) {
-      const k = spans[j]!.kind;
+      const k = kind[j]!;
       if (k === SpanKind.CLIENT || k === SpanKind.PRODUCER) {
         caller[j] = j;
         break;
       }
       const p = parent[j]!;
-      if (p < 0 || spans[p]!.service !== spans[j]!.service) {
+      if (p < 0 || service[p] !== service[j]) {
         caller[j] = -1;
         break;
       }
@@ -47,6 +85,7 @@ export function forEachCall(spans: readonly Span[], parent: Int32Array, visit: C
       path.push(j);
       j = p;
     }
+    if (path.length === 0) continue;
     const found = Math.max(caller[j]!, -1);
     for (const k of path) caller[k] = found;
     path.length = 0;
@@ -55,22 +94,17 @@ export function forEachCall(spans: readonly Span[], parent: Int32Array, visit: C
   const answered = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const p = parent[i]!;
-    if (p < 0) continue;
-    const callee = spans[i]!;
-    const from = spans[p]!.service;
-    if (from === callee.service) continue;
+    if (p < 0 || service[p] === service[i]) continue;
     const c = caller[p]!;
     if (c >= 0) answered[c] = 1;
-    const client = c >= 0 && spans[c]!.kind === SpanKind.CLIENT ? spans[c]! : undefined;
-    const error = callee.status.code === StatusCode.ERROR || client?.status.code === StatusCode.ERROR;
-    visit(from, callee.service, false, error, durationOf(client ?? callee));
+    sink.call(i, c >= 0 && kind[c] === SpanKind.CLIENT ? c : -1);
   }
   for (let i = 0; i < n; i++) {
+    if (answered[i] || (kind[i] !== SpanKind.CLIENT && kind[i] !== SpanKind.PRODUCER)) continue;
     const s = spans[i]!;
-    if (answered[i] || (s.kind !== SpanKind.CLIENT && s.kind !== SpanKind.PRODUCER)) continue;
     const peer = peerOf(s);
     if (peer === undefined || peer === s.service) continue;
-    visit(s.service, peer, true, s.status.code === StatusCode.ERROR, durationOf(s));
+    sink.virtual(i, peer);
   }
 }
 

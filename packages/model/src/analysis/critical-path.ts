@@ -22,7 +22,7 @@
 
 import type { Span } from '../span.js';
 import type { TraceIndex } from './trace-index.js';
-import { absTime, buildIndex, isAsyncChild, sortRange } from './trace-index.js';
+import { absTime, buildIndex, sortRange } from './trace-index.js';
 
 export interface CriticalPathSegment {
   spanId: string;
@@ -58,7 +58,7 @@ export function criticalPathOnIndex(ix: TraceIndex): CriticalPathSegment[] {
 }
 
 export function criticalPathRel(ix: TraceIndex): RelSegment[] {
-  const { n, spans, start, end, parent, order, roots } = ix;
+  const { n, start, end, parent, order, roots, async } = ix;
   if (n === 0) return [];
   // Node n is the virtual root, used only when there are several roots.
   const V = n;
@@ -87,7 +87,7 @@ export function criticalPathRel(ix: TraceIndex): RelSegment[] {
       kept[i] = 1;
       continue;
     }
-    if (!kept[p] || isAsyncChild(spans[i]!, spans[p]!)) continue;
+    if (!kept[p] || async[i]) continue;
     const s = Math.max(start[i]!, cs[p]!);
     const e = Math.min(end[i]!, ce[p]!);
     if (e <= s) continue;

@@ -18,7 +18,7 @@
 import type { Span } from '../span.js';
 import type { Nanos } from '../units.js';
 import type { TraceIndex } from './trace-index.js';
-import { buildIndex } from './trace-index.js';
+import { buildIndex, spanRecord } from './trace-index.js';
 
 export interface Bottleneck {
   spanId: string;
@@ -54,7 +54,7 @@ export function selfTimes(spans: readonly Span[], opts: SelfTimeOptions = {}): S
 }
 
 export function selfTimesOnIndex(ix: TraceIndex, { threshold = 0.1 }: SelfTimeOptions = {}): SelfTimeResult {
-  const { n, spans, start, end, childOffset, children } = ix;
+  const { n, spans, start, end, childOffset, children, service, services } = ix;
   const self = new Float64Array(n);
   // Self intervals of every span, gathered for the wall-time split.
   let ivStart = new Float64Array(n + 16);
@@ -103,15 +103,15 @@ export function selfTimesOnIndex(ix: TraceIndex, { threshold = 0.1 }: SelfTimeOp
   }
 
   const total = n === 0 ? 0 : maxEnd - minStart;
-  const selfById: Record<string, Nanos> = {};
-  const breakdown = new Map<string, number>();
+  const selfById = spanRecord(ix) as Record<string, Nanos>;
+  const perService = new Float64Array(services.length);
   const bottlenecks: Bottleneck[] = [];
   for (let i = 0; i < n; i++) {
-    const span = spans[i]!;
     const st = self[i]! as Nanos;
-    selfById[span.spanId] = st;
-    breakdown.set(span.service, (breakdown.get(span.service) ?? 0) + st);
+    selfById[spans[i]!.spanId] = st;
+    perService[service[i]!]! += st;
     if (total > 0 && st / total > threshold) {
+      const span = spans[i]!;
       bottlenecks.push({
         spanId: span.spanId,
         service: span.service,
@@ -122,16 +122,21 @@ export function selfTimesOnIndex(ix: TraceIndex, { threshold = 0.1 }: SelfTimeOp
     }
   }
   bottlenecks.sort((a, b) => b.selfTimeNanos - a.selfTimeNanos || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
+  const breakdown = Object.fromEntries(services.map((name, v) => [name, perService[v]!])) as Record<string, Nanos>;
   const { covered, perSpan } = splitConcurrent(ivStart.subarray(0, iv), ivEnd.subarray(0, iv));
-  const wallRaw = new Map<string, number>();
+  const wallPerService = new Float64Array(services.length);
+  const seen = new Uint8Array(services.length);
   for (let k = 0; k < iv; k++) {
-    const svc = spans[ivSpan[k]!]!.service;
-    wallRaw.set(svc, (wallRaw.get(svc) ?? 0) + perSpan[k]!);
+    const v = service[ivSpan[k]!]!;
+    wallPerService[v]! += perSpan[k]!;
+    seen[v] = 1;
   }
+  const wallRaw = new Map<string, number>();
+  for (let v = 0; v < services.length; v++) if (seen[v]) wallRaw.set(services[v]!, wallPerService[v]!);
   return {
     selfTimes: selfById,
     bottlenecks,
-    serviceBreakdown: Object.fromEntries(breakdown) as Record<string, Nanos>,
+    serviceBreakdown: breakdown,
     wallTime: roundToTotal(wallRaw, covered),
     totalDurationNanos: total as Nanos,
     coveredTimeNanos: covered as Nanos,

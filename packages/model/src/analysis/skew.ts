@@ -15,11 +15,11 @@
 // clock as their parent (same service, or the same host when both declare
 // one) are never adjusted on their own: they move exactly as their parent did.
 
-import type { Span } from '../span.js';
+import type { Resource, Span } from '../span.js';
 import { findAttribute } from '../attributes.js';
 import type { Nanos } from '../units.js';
 import type { TraceIndex } from './trace-index.js';
-import { buildIndex, isAsyncChild, shiftIndex } from './trace-index.js';
+import { buildIndex, shiftIndex } from './trace-index.js';
 
 export type SkewReason =
   /** started before its parent; shifted to the middle of the parent */
@@ -58,7 +58,8 @@ export function adjustClockSkew(spans: readonly Span[]): SkewResult {
 
 /** The adjustment, and the index of the adjusted trace (the same index when nothing moved). */
 export function adjustClockSkewOnIndex(ix: TraceIndex): { result: SkewResult; index: TraceIndex } {
-  const { n, spans, start, end, parent, order } = ix;
+  const { n, spans, start, end, parent, order, service, async } = ix;
+  const clock = clocks(ix);
   const delta = new Float64Array(n);
   const source = new Int32Array(n).fill(-1);
   const adjustments: SkewAdjustment[] = [];
@@ -66,7 +67,7 @@ export function adjustClockSkewOnIndex(ix: TraceIndex): { result: SkewResult; in
     const i = order[k]!;
     const p = parent[i]!;
     if (p < 0) continue;
-    if (sameClock(spans[i]!, spans[p]!)) {
+    if (service[i] === service[p] || clock[i] === clock[p]) {
       delta[i] = delta[p]!;
       source[i] = source[p]!;
       continue;
@@ -77,13 +78,12 @@ export function adjustClockSkewOnIndex(ix: TraceIndex): { result: SkewResult; in
     const cd = end[i]! - cs;
     let d = 0;
     let reason: SkewReason | undefined;
-    const async = isAsyncChild(spans[i]!, spans[p]!);
-    if (async || cd > pd) {
+    if (async[i] || cd > pd) {
       // A consumer may rightly run long after its producer, and a child longer
       // than its parent cannot fit in it: only causality is enforced.
       if (cs < ps) {
         d = ps - cs;
-        reason = async ? 'async-starts-before-parent' : 'longer-than-parent';
+        reason = async[i] ? 'async-starts-before-parent' : 'longer-than-parent';
       }
     } else if (cs < ps || cs + cd > ps + pd) {
       reason = cs < ps ? 'starts-before-parent' : 'ends-after-parent';
@@ -117,17 +117,33 @@ function shiftSpan(s: Span, d: bigint): Span {
 /**
  * Same clock: the same service (Jaeger compares hosts; a service spread over
  * hosts still never skews against itself here, as the contract asks), or two
- * services that both declare the same host.
+ * services sharing one resource, or both declaring the same host. Besides the
+ * service, that is one number per span: its host's, or else its resource's.
  */
-function sameClock(a: Span, b: Span): boolean {
-  if (a.service === b.service) return true;
-  if (a.resource === b.resource) return true;
-  const ha = hostKey(a);
-  return ha !== undefined && ha === hostKey(b);
+function clocks(ix: TraceIndex): Int32Array {
+  const { n, spans } = ix;
+  const byResource = new Map<Resource, number>();
+  const hostIds = new Map<string, number>();
+  const clock = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = spans[i]!.resource;
+    let c = byResource.get(r);
+    if (c === undefined) {
+      const h = hostKey(r);
+      if (h === undefined) c = -1 - byResource.size; // a resource of its own
+      else {
+        c = hostIds.get(h) ?? hostIds.size;
+        hostIds.set(h, c);
+      }
+      byResource.set(r, c);
+    }
+    clock[i] = c;
+  }
+  return clock;
 }
 
-function hostKey(s: Span): string | undefined {
-  const attrs = s.resource.attributes;
+function hostKey(r: Resource): string | undefined {
+  const attrs = r.attributes;
   const v = findAttribute(attrs, 'host.id') ?? findAttribute(attrs, 'host.name') ?? findAttribute(attrs, 'ip');
   return v?.stringValue || undefined;
 }

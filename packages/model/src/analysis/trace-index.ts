@@ -4,11 +4,15 @@
 //
 //   spans[i] ─ parent[i] ──► index of the parent span, -1 for a root
 //           ─ start[i], end[i] (ns relative to `base`, exact integers)
+//           ─ service[i] (a small integer), kind[i], async[i]
 //   children of i: children[childOffset[i] .. childOffset[i+1])  (by start)
 //
 // Times are float64 offsets from the earliest start: integers stay exact up
 // to 2^53 ns (~104 days), far beyond any trace, and number arithmetic is an
-// order of magnitude cheaper than bigint on the hot loops.
+// order of magnitude cheaper than bigint on the hot loops. Every field a
+// later step needs is read here, in one pass in span order: at 100k spans,
+// reaching into a random parent's span object costs more than the
+// arithmetic done with what it holds.
 
 import type { Span } from '../span.js';
 import { SpanKind } from '../span.js';
@@ -32,35 +36,96 @@ export interface TraceIndex {
   readonly roots: Int32Array;
   /** Every index, parents before their children (breadth first). */
   readonly order: Int32Array;
+  /** Span i's service is services[service[i]]; numbered in order of first appearance. */
+  readonly service: Int32Array;
+  readonly services: string[];
+  readonly kind: Uint8Array;
+  /** 1 when span i's parent does not wait for it (see isAsyncChild); 0 for roots. */
+  readonly async: Uint8Array;
+  /** See spanRecord. */
+  readonly ids: { record: Record<string, number> | undefined };
 }
 
 export function buildIndex(input: readonly Span[]): TraceIndex {
-  const byId = new Map<string, number>();
-  const spans: Span[] = [];
-  for (const s of input) {
-    if (byId.has(s.spanId)) continue;
-    byId.set(s.spanId, spans.length);
+  // The id lookup is a plain object rather than a Map: its keys are exactly a
+  // per-span result record's, so spanRecord can hand it on instead of
+  // inserting 100k keys a second time.
+  let record: Record<string, number> | undefined = {};
+  let byId: Map<string, number> | undefined;
+  let spans: Span[] = [];
+  for (let k = 0; k < input.length; k++) {
+    const s = input[k]!;
+    const id = s.spanId;
+    if (typeof record[id] === 'number') continue;
+    if (id === '__proto__') {
+      // Not an own key of a plain object; rare enough to take the slow road.
+      record = undefined;
+      break;
+    }
+    record[id] = spans.length;
     spans.push(s);
   }
-  const n = spans.length;
-  let base = 0n;
-  for (let i = 0; i < n; i++) {
-    const st = spans[i]!.startTimeUnixNano;
-    if (i === 0 || st < base) base = st;
+  if (record === undefined) {
+    byId = new Map();
+    spans = [];
+    for (const s of input) {
+      if (byId.has(s.spanId)) continue;
+      byId.set(s.spanId, spans.length);
+      spans.push(s);
+    }
   }
+  const n = spans.length;
   const start = new Float64Array(n);
   const end = new Float64Array(n);
   const parent = new Int32Array(n);
+  const service = new Int32Array(n);
+  const kind = new Uint8Array(n);
+  const serviceIds = new Map<string, number>();
+  const services: string[] = [];
+  const linked: number[] = [];
+  // Times are taken relative to the first span, then moved to the earliest.
+  const first = n > 0 ? spans[0]!.startTimeUnixNano : 0n;
+  let lo = 0;
+  let backwards = false; // a parent after its child: the only way to a cycle
   for (let i = 0; i < n; i++) {
     const s = spans[i]!;
-    const st = Number(s.startTimeUnixNano - base);
-    const en = Number(s.endTimeUnixNano - base);
+    const st = Number(s.startTimeUnixNano - first);
+    const en = Number(s.endTimeUnixNano - first);
     start[i] = st;
     end[i] = en < st ? st : en;
-    const p = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
-    parent[i] = p === undefined || p === i ? -1 : p;
+    if (st < lo) lo = st;
+    const pid = s.parentSpanId;
+    const p = pid ? (record !== undefined ? record[pid] : byId!.get(pid)) : undefined;
+    const pi = typeof p === 'number' && p !== i ? p : -1;
+    parent[i] = pi;
+    if (pi > i) backwards = true;
+    let v = serviceIds.get(s.service);
+    if (v === undefined) {
+      v = services.length;
+      serviceIds.set(s.service, v);
+      services.push(s.service);
+    }
+    service[i] = v;
+    kind[i] = s.kind;
+    if (s.links.length > 0) linked.push(i);
   }
-  cutCycles(parent);
+  if (lo < 0) {
+    for (let i = 0; i < n; i++) {
+      start[i]! -= lo;
+      end[i]! -= lo;
+    }
+  }
+  const base = first + BigInt(lo);
+  if (backwards) cutCycles(parent);
+  const async = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = parent[i]!;
+    if (p >= 0 && (kind[i] === SpanKind.CONSUMER || kind[p] === SpanKind.PRODUCER)) async[i] = 1;
+  }
+  for (const i of linked) {
+    const p = parent[i]!;
+    if (p >= 0 && !async[i] && isAsyncChild(spans[i]!, spans[p]!)) async[i] = 1;
+  }
 
   const childOffset = new Int32Array(n + 1);
   let rootCount = 0;
@@ -92,7 +157,24 @@ export function buildIndex(input: readonly Span[]): TraceIndex {
     const i = order[head++]!;
     for (let c = childOffset[i]!; c < childOffset[i + 1]!; c++) order[tail++] = children[c]!;
   }
-  return { spans, n, base, start, end, parent, childOffset, children, roots, order };
+  return { spans, n, base, start, end, parent, childOffset, children, roots, order, service, services, kind, async, ids: { record } };
+}
+
+/**
+ * A fresh object with one key per span id, in index order, for a result per
+ * span (values are indexes, to be overwritten). The first call takes the
+ * index's own id lookup, which is then no longer needed: inserting 100k keys
+ * into an object costs about as much as a whole analysis step.
+ */
+export function spanRecord(ix: TraceIndex): Record<string, number> {
+  const taken = ix.ids.record;
+  if (taken !== undefined) {
+    ix.ids.record = undefined;
+    return taken;
+  }
+  const out: Record<string, number> = {};
+  for (let i = 0; i < ix.n; i++) out[ix.spans[i]!.spanId] = i;
+  return out;
 }
 
 /**
