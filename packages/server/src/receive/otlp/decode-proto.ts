@@ -779,3 +779,50 @@ function decodeKeyValueList(end: number, depth: number): KeyValue[] {
   checkEnd(end, at, M_KVLIST_VALUE);
   return values;
 }
+
+// ---- parts of a validated request, for the block store's OTLP path ----
+// (store/blocks/otlp-head.ts reads the common fields itself and asks for
+// these rarer or nested parts as model objects, decoded by the rules above)
+
+function partAt<T>(input: Buffer, start: number, end: number, read: (end: number) => T): T {
+  buf = input;
+  view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  pos = start;
+  try {
+    const v = read(end);
+    if (pos !== end) fail(`part at offset ${start} does not end at ${end}`);
+    return v;
+  } catch (e) {
+    throw e instanceof DecodeFailure ? new SyntaxError(`cannot decode OTLP protobuf: ${e.message}`) : e;
+  } finally {
+    buf = EMPTY;
+    view = EMPTY_VIEW;
+  }
+}
+
+/** The AnyValue message at [start, end) of `input`, as a KeyValue's value. */
+export function decodeAnyValueAt(input: Buffer, start: number, end: number): AnyValue {
+  return partAt(input, start, end, (e) => decodeAnyValue(e, 0));
+}
+
+export function decodeEventAt(input: Buffer, start: number, end: number): SpanEvent {
+  return partAt(input, start, end, decodeEvent);
+}
+
+export function decodeLinkAt(input: Buffer, start: number, end: number): SpanLink {
+  return partAt(input, start, end, decodeLink);
+}
+
+/** A Resource from the [start, end) pairs of its occurrences in one ResourceSpans (they merge) and that message's schema_url. */
+export function decodeResourceAt(input: Buffer, ranges: readonly number[], schemaUrl: string): Resource {
+  const resource: Resource = { attributes: [], droppedAttributesCount: 0, schemaUrl };
+  for (let i = 0; i < ranges.length; i += 2) partAt(input, ranges[i]!, ranges[i + 1]!, (e) => decodeResource(resource, e));
+  return resource;
+}
+
+/** An InstrumentationScope from its occurrences in one ScopeSpans and that message's schema_url. */
+export function decodeScopeAt(input: Buffer, ranges: readonly number[], schemaUrl: string): InstrumentationScope {
+  const scope: InstrumentationScope = { name: '', version: '', attributes: [], droppedAttributesCount: 0, schemaUrl };
+  for (let i = 0; i < ranges.length; i += 2) partAt(input, ranges[i]!, ranges[i + 1]!, (e) => decodeScope(scope, e));
+  return scope;
+}

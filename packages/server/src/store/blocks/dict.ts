@@ -5,10 +5,68 @@
 import type { AnyValue, InstrumentationScope, Resource } from '@ariadne/model';
 import { ByteReader, ByteWriter, isLowerHex, toHex } from './bytes.js';
 import { VType, readIntText, writeIntText, writeKeyValues } from './values.js';
+import { BytesTable } from './bytes-table.js';
+import type { Buffer } from 'node:buffer';
+
+/** How many bytes of keys a dictionary's byte table holds before new ones are no longer remembered. */
+const MAX_TABLE_BYTES = 16 << 20;
+
+/** UTF-8 text at [start, end), as Buffer#toString would decode it. */
+export function utf8Text(buf: Buffer, start: number, end: number): string {
+  return (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end);
+}
+
+const HEXV = new Int8Array(256).fill(-1);
+for (let i = 0; i < 16; i++) HEXV['0123456789abcdef'.charCodeAt(i)] = i;
+
+/**
+ * Appends what writePlainText(w, STRING, text, hex) would for the text whose
+ * UTF-8 is at [start, end) of `buf`, when that text is ASCII (then its UTF-8
+ * is the bytes as they are); false, with nothing written, otherwise.
+ */
+function appendAsciiPlain(w: ByteWriter, buf: Uint8Array, start: number, end: number, hex: boolean): boolean {
+  const n = end - start;
+  let or = 0;
+  for (let i = start; i < end; i++) or |= buf[i]!;
+  if (or >= 0x80) return false;
+  if (hex && n !== 0 && (n & 1) === 0) {
+    let bad = 0;
+    for (let i = start; i < end; i++) bad |= HEXV[buf[i]!]!;
+    if (bad >= 0) {
+      // as tryHex: uvar(bytes) then the bytes
+      w.uvar(n >> 1);
+      w.ensure(n >> 1);
+      const b = w.buf;
+      let p = w.pos;
+      for (let i = start; i < end; i += 2) b[p++] = (HEXV[buf[i]!]! << 4) | HEXV[buf[i + 1]!]!;
+      w.pos = p;
+      return true;
+    }
+  }
+  if (hex) w.u8(0); // not hex: a zero marker, then the string
+  // as str(): header = byte length * 2 (UTF-8), then the bytes
+  w.uvar(n * 2);
+  w.ensure(n);
+  w.buf.set(buf.subarray(start, end), w.pos);
+  w.pos += n;
+  return true;
+}
 
 export class StringDict {
   readonly map = new Map<string, number>();
   readonly values: string[] = [];
+  private byBytes: BytesTable | undefined;
+
+  /** The id of the UTF-8 text at [start, end) of `buf`; a repeat costs no string. */
+  idUtf8(buf: Buffer, start: number, end: number): number {
+    const t = (this.byBytes ??= new BytesTable());
+    let id = t.get(buf, start, end);
+    if (id < 0) {
+      id = this.id(utf8Text(buf, start, end));
+      if (t.bytes < MAX_TABLE_BYTES) t.set(buf, start, end, id);
+    }
+    return id;
+  }
 
   id(s: string): number {
     let id = this.map.get(s);
@@ -49,10 +107,43 @@ export class ValueDict {
   private offsets: Uint32Array | undefined;
   private doubles: Float64Array | undefined;
   private plainCount = 0;
+  private byBytes: BytesTable | undefined;
 
   constructor(readonly vtype: VType) {
     if (vtype === VType.BOOL) this.values.push(false, true);
     else if (vtype === VType.EMPTY) this.values.push(null);
+  }
+
+  /** The id of a string value given as UTF-8 at [start, end) of `buf` (a STRING dictionary). */
+  idUtf8(buf: Buffer, start: number, end: number): number {
+    if (this.plainFrom !== Infinity) {
+      const w = this.bytes!;
+      if (!appendAsciiPlain(w, buf, start, end, this.hex)) return this.appendBytes(utf8Text(buf, start, end));
+      return this.endPlain();
+    }
+    const t = (this.byBytes ??= new BytesTable());
+    let id = t.get(buf, start, end);
+    if (id >= 0) {
+      this.lookups++; // as a hit in id() counts
+      return id;
+    }
+    id = this.keyed(utf8Text(buf, start, end));
+    if (this.plainFrom === Infinity && t.bytes < MAX_TABLE_BYTES) t.set(buf, start, end, id);
+    else this.byBytes = undefined;
+    return id;
+  }
+
+  /** The id of a double value (a DOUBLE dictionary). */
+  idDouble(d: number): number {
+    if (this.plainFrom !== Infinity) return this.appendDouble(d);
+    if (d === 0 && 1 / d < 0) {
+      if (this.negZero < 0) {
+        this.negZero = this.values.length;
+        this.values.push(-0);
+      }
+      return this.negZero;
+    }
+    return this.keyed(d);
   }
 
   id(v: AnyValue): number {
@@ -72,23 +163,17 @@ export class ValueDict {
       case VType.BYTES:
         key = v.bytesValue;
         break;
-      case VType.DOUBLE: {
-        const d = v.doubleValue!;
-        if (this.plainFrom !== Infinity) return this.appendDouble(d);
-        if (d === 0 && 1 / d < 0) {
-          if (this.negZero < 0) {
-            this.negZero = this.values.length;
-            this.values.push(-0);
-          }
-          return this.negZero;
-        }
-        key = d;
-        break;
-      }
+      case VType.DOUBLE:
+        return this.idDouble(v.doubleValue!);
       default:
         this.values.push(v);
         return this.values.length - 1;
     }
+    return this.keyed(key);
+  }
+
+  /** The id of a string-like key (string, int text, bytes text) or a double. */
+  keyed(key: unknown): number {
     if (this.plainFrom !== Infinity) return this.appendBytes(key as string);
     const map = this.map!;
     let id = map.get(key);
@@ -105,6 +190,7 @@ export class ValueDict {
   private turnPlain(): void {
     this.plainFrom = this.values.length;
     this.map = undefined;
+    this.byBytes = undefined;
     if (this.vtype === VType.DOUBLE) {
       this.doubles = new Float64Array(4096);
       return;
@@ -130,14 +216,18 @@ export class ValueDict {
   }
 
   private appendBytes(text: string): number {
-    const w = this.bytes!;
+    writePlainText(this.bytes!, this.vtype, text, this.hex);
+    return this.endPlain();
+  }
+
+  /** Ends the plain entry just written to `bytes`. */
+  private endPlain(): number {
     if (this.plainCount + 1 >= this.offsets!.length) {
       const next = new Uint32Array(this.offsets!.length * 2);
       next.set(this.offsets!);
       this.offsets = next;
     }
-    writePlainText(w, this.vtype, text, this.hex);
-    this.offsets![++this.plainCount] = w.pos;
+    this.offsets![++this.plainCount] = this.bytes!.pos;
     return this.plainFrom + this.plainCount - 1;
   }
 
@@ -382,7 +472,22 @@ export class ObjectTable<T extends object> {
   private last: T | undefined;
   private lastId = -1;
 
+  private readonly byKey = new Map<string, number>();
+
   constructor(private readonly key: (v: T) => string) {}
+
+  /**
+   * The id of the object whose wire encoding is `encoding` (equal encodings:
+   * equal objects); `make` builds it the first time an encoding is seen.
+   */
+  idByEncoding(encoding: string, make: () => T): number {
+    let id = this.byKey.get(encoding);
+    if (id === undefined) {
+      id = this.id(make());
+      this.byKey.set(encoding, id);
+    }
+    return id;
+  }
 
   id(v: T): number {
     if (v === this.last) return this.lastId;

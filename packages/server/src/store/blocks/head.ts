@@ -19,6 +19,7 @@ import { ObjectTable, Shapes, StringDict, ValueDict, resourceKey, scopeKey } fro
 import type { ValueDictSnapshot } from './dict.js';
 import { VType, textProbe, valueMatches } from './values.js';
 import type { InstrumentationScope, Resource } from '@ariadne/model';
+import { Staged } from './staged.js';
 
 const SAFE = 2 ** 53;
 
@@ -98,6 +99,8 @@ export class Head {
   readonly shapes = new Shapes(this.strings, this.dicts);
   readonly resources = new ObjectTable<Resource>(resourceKey);
   readonly scopes = new ObjectTable<InstrumentationScope>(scopeKey);
+  /** resource id -> string id of its service name (filled by the OTLP path) */
+  readonly resourceService: number[] = [];
 
   // traces: ids as 4 big-endian words each, found through an open-addressing
   // hash table (typed arrays: nothing for the garbage collector to mark)
@@ -107,6 +110,7 @@ export class Head {
   private readonly probeWords = new Uint32Array(4);
   private lastTraceId = '';
   private lastTrace = -1;
+  private lastWordsTrace = -1;
   traceFirst!: Int32Array;
   traceLast!: Int32Array;
   traceRows!: Uint32Array;
@@ -143,6 +147,11 @@ export class Head {
   readonly odd = new Map<number, OddTimes>();
   /** start of the first span written: row times are offsets from it */
   base: bigint | undefined;
+  /** `base` as two unsigned 32-bit halves */
+  baseHi = 0;
+  baseLo = 0;
+  /** where add() and the OTLP path stage a batch before commit() (one at a time: both are synchronous) */
+  readonly staging = new Staged();
   minStart = Infinity;
   maxStart = -Infinity;
   /** service string id -> name string id * 256 + kind: what services() and operations() list */
@@ -200,7 +209,13 @@ export class Head {
     if (traceId === this.lastTraceId) return this.lastTrace;
     const w = this.probeWords;
     for (let k = 0; k < 4; k++) w[k] = hex8(traceId, k * 8);
-    return this.probe(w);
+    const t = this.probe(w);
+    // ordinals never change, so a found one can be remembered
+    if (t >= 0) {
+      this.lastTraceId = traceId;
+      this.lastTrace = t;
+    }
+    return t;
   }
 
   private probe(w: Uint32Array): number {
@@ -215,8 +230,17 @@ export class Head {
     }
   }
 
-  private traceOrdinal(traceId: string): number {
-    let t = this.findTrace(traceId);
+  /** The ordinal of the trace whose id is the 4 words at `at`, added if new. */
+  private traceOrdinalAt(words: Uint32Array, at: number): number {
+    const w = this.probeWords;
+    w[0] = words[at]!;
+    w[1] = words[at + 1]!;
+    w[2] = words[at + 2]!;
+    w[3] = words[at + 3]!;
+    const tw = this.traceWords;
+    let t = this.lastWordsTrace;
+    if (t >= 0 && tw[t * 4] === w[0] && tw[t * 4 + 1] === w[1] && tw[t * 4 + 2] === w[2] && tw[t * 4 + 3] === w[3]) return t;
+    t = this.probe(w);
     if (t < 0) {
       t = this.traceCount++;
       if (t >= this.traceFirst.length) {
@@ -227,22 +251,21 @@ export class Head {
         l.set(this.traceLast);
         const c = u32(n);
         c.set(this.traceRows);
-        const w = u32(n * 4);
-        w.set(this.traceWords);
+        const nw = u32(n * 4);
+        nw.set(this.traceWords);
         this.traceFirst = f;
         this.traceLast = l;
         this.traceRows = c;
-        this.traceWords = w;
+        this.traceWords = nw;
       }
-      this.traceWords.set(this.probeWords, t * 4);
+      this.traceWords.set(w, t * 4);
       this.traceFirst[t] = -1;
       this.traceLast[t] = -1;
       this.traceRows[t] = 0;
       if (this.traceCount * 2 > this.traceSlots.length) this.rehash();
       else this.insertSlot(t);
     }
-    this.lastTraceId = traceId;
-    this.lastTrace = t;
+    this.lastWordsTrace = t;
     return t;
   }
 
@@ -265,10 +288,11 @@ export class Head {
   }
 
   /** True when the trace already holds this span id. */
-  private holds(t: number, hi: number, lo: number, spanId: string): boolean {
+  private holds(t: number, hi: number, lo: number): boolean {
     const n = this.traceRows[t]!;
     if (n === 0) return false;
     if (n > 32) {
+      const spanId = hex32(hi) + hex32(lo);
       let set = this.bigTraceSpans.get(t);
       if (!set) {
         set = new Set();
@@ -285,17 +309,107 @@ export class Head {
 
   /** Appends valid spans (the store validates); a span whose (trace, span id) is already here is skipped. Returns rows added. */
   add(spans: readonly Span[]): number {
+    const st = this.staging;
+    st.reset();
+    for (let i = 0; i < spans.length; i++) this.stageSpan(spans[i]!, st);
+    return this.commit(st);
+  }
+
+  /** The start of the first span written, as a bigint and as the two halves the OTLP path computes offsets from. */
+  setBase(start: bigint): void {
+    this.base = start;
+    this.baseHi = Number(start >> 32n);
+    this.baseLo = Number(start & 0xffffffffn);
+  }
+
+  /** Phase one for a Span object: its row values, dictionary ids and attribute value ids into `st`. */
+  private stageSpan(s: Span, st: Staged): void {
+    const i = st.push();
+    const tw = st.traceWords;
+    const sid = s.spanId;
+    const tid = s.traceId;
+    for (let k = 0; k < 4; k++) tw[i * 4 + k] = hex8(tid, k * 8);
+    st.spanHi[i] = hex8(sid, 0);
+    st.spanLo[i] = hex8(sid, 8);
+    const p = s.parentSpanId;
+    if (p.length === 16) {
+      st.parentHi[i] = hex8(p, 0);
+      st.parentLo[i] = hex8(p, 8);
+    } else {
+      st.parentHi[i] = 0;
+      st.parentLo[i] = 0;
+    }
+    if (this.base === undefined) this.setBase(s.startTimeUnixNano);
+    const off = Number(s.startTimeUnixNano - this.base!);
+    const dur = Number(s.endTimeUnixNano - s.startTimeUnixNano);
+    st.start[i] = off;
+    st.dur[i] = dur;
+    if (!(off > -SAFE && off < SAFE && dur > -SAFE && dur < SAFE)) st.odd.set(i, { start: s.startTimeUnixNano, end: s.endTimeUnixNano });
+    st.service[i] = this.strings.id(s.service);
+    st.name[i] = this.strings.id(s.name);
+    st.kind[i] = s.kind;
+    st.status[i] = s.status.code;
+    st.statusMsg[i] = s.status.message === '' ? 0 : this.strings.id(s.status.message) + 1;
+    st.traceState[i] = s.traceState === '' ? 0 : this.strings.id(s.traceState) + 1;
+    st.flags[i] = s.flags;
+    st.resource[i] = this.resources.id(s.resource);
+    st.scope[i] = this.scopes.id(s.scope);
+    // attributes: walk the shape trie, one value id per attribute
+    const attrs = s.attributes;
+    const n = attrs.length;
+    st.ensureAttrs(n);
+    let node: ShapeNode = this.shapes.root;
+    for (let k = 0; k < n; k++) {
+      const kv = attrs[k]!;
+      const v = kv.value;
+      const vt: VType =
+        v.stringValue !== undefined ? VType.STRING
+        : v.intValue !== undefined ? (intIsCanonical(v.intValue) ? VType.INT : VType.INT_TEXT)
+        : v.boolValue !== undefined ? VType.BOOL
+        : v.doubleValue !== undefined ? VType.DOUBLE
+        : v.bytesValue !== undefined ? VType.BYTES
+        : v.arrayValue !== undefined ? VType.ARRAY
+        : v.kvlistValue !== undefined ? VType.KVLIST
+        : VType.EMPTY;
+      node = this.shapes.child(node, kv.key, vt);
+      st.attrVals[st.attrCount++] = node.dict!.id(v);
+    }
+    st.shape[i] = node.id;
+    st.attrStart[i + 1] = st.attrCount;
+    if (s.events.length !== 0 || s.links.length !== 0 || s.droppedAttributesCount !== 0 || s.droppedEventsCount !== 0 || s.droppedLinksCount !== 0) {
+      st.extras.set(i, {
+        events: s.events,
+        links: s.links,
+        droppedAttributes: s.droppedAttributesCount,
+        droppedEvents: s.droppedEventsCount,
+        droppedLinks: s.droppedLinksCount,
+      });
+    }
+  }
+
+  /**
+   * Phase two: appends the staged spans as rows, skipping a (trace, span id)
+   * already here. Cannot fail, so a batch that staged whole is added whole.
+   * Returns rows added.
+   */
+  commit(st: Staged): number {
     let added = 0;
     let lastSvc = -1;
-    if (this.rows === 0 && spans.length) this.firstWriteAt = performance.now();
     let lastOp = -1;
-    for (let i = 0; i < spans.length; i++) {
-      const s = spans[i]!;
-      const t = this.traceOrdinal(s.traceId);
-      const sid = s.spanId;
-      const hi = hex8(sid, 0);
-      const lo = hex8(sid, 8);
-      if (this.holds(t, hi, lo, sid)) continue;
+    if (st.count === 0) return 0;
+    if (this.rows === 0) this.firstWriteAt = performance.now();
+    if (this.attrCount + st.attrCount > this.attrVals.length) {
+      let size = this.attrVals.length * 2;
+      while (size < this.attrCount + st.attrCount) size *= 2;
+      const a = u32(size);
+      a.set(this.attrVals.subarray(0, this.attrCount));
+      this.attrVals = a;
+    }
+    for (let i = 0; i < st.count; i++) {
+      const t = this.traceOrdinalAt(st.traceWords, i * 4);
+      const hi = st.spanHi[i]!;
+      const lo = st.spanLo[i]!;
+      if (this.holds(t, hi, lo)) continue;
       if (this.rows >= this.cap) this.grow(this.rows + 1);
       const r = this.rows++;
       this.live++;
@@ -308,29 +422,21 @@ export class Head {
       this.traceRows[t]!++;
       this.spanHi[r] = hi;
       this.spanLo[r] = lo;
-      const p = s.parentSpanId;
-      if (p.length === 16) {
-        this.parentHi[r] = hex8(p, 0);
-        this.parentLo[r] = hex8(p, 8);
-      } else {
-        this.parentHi[r] = 0;
-        this.parentLo[r] = 0;
-      }
-      this.base ??= s.startTimeUnixNano;
-      const off = Number(s.startTimeUnixNano - this.base);
-      const dur = Number(s.endTimeUnixNano - s.startTimeUnixNano);
-      if (off > -SAFE && off < SAFE && dur > -SAFE && dur < SAFE) {
-        this.start[r] = off;
-        this.dur[r] = dur;
+      this.parentHi[r] = st.parentHi[i]!;
+      this.parentLo[r] = st.parentLo[i]!;
+      const off = st.start[i]!;
+      this.start[r] = off;
+      this.dur[r] = st.dur[i]!;
+      const odd = st.odd.size === 0 ? undefined : st.odd.get(i);
+      if (odd) this.odd.set(r, odd);
+      else {
         if (off < this.minStart) this.minStart = off;
         if (off > this.maxStart) this.maxStart = off;
-      } else {
-        this.start[r] = off;
-        this.dur[r] = dur;
-        this.odd.set(r, { start: s.startTimeUnixNano, end: s.endTimeUnixNano });
       }
-      const svc = (this.service[r] = this.strings.id(s.service));
-      const op = (this.name[r] = this.strings.id(s.name)) * 256 + s.kind;
+      const svc = (this.service[r] = st.service[i]!);
+      this.name[r] = st.name[i]!;
+      const kind = (this.kind[r] = st.kind[i]!);
+      const op = st.name[i]! * 256 + kind;
       if (svc !== lastSvc || op !== lastOp) {
         let set = this.ops.get(svc);
         if (!set) this.ops.set(svc, (set = new Set()));
@@ -338,57 +444,22 @@ export class Head {
         lastSvc = svc;
         lastOp = op;
       }
-      this.kind[r] = s.kind;
-      this.status[r] = s.status.code;
-      this.statusMsg[r] = s.status.message === '' ? 0 : this.strings.id(s.status.message) + 1;
-      this.traceState[r] = s.traceState === '' ? 0 : this.strings.id(s.traceState) + 1;
-      this.flags[r] = s.flags;
-      this.resource[r] = this.resources.id(s.resource);
-      this.scope[r] = this.scopes.id(s.scope);
+      this.status[r] = st.status[i]!;
+      this.statusMsg[r] = st.statusMsg[i]!;
+      this.traceState[r] = st.traceState[i]!;
+      this.flags[r] = st.flags[i]!;
+      this.resource[r] = st.resource[i]!;
+      this.scope[r] = st.scope[i]!;
       this.deleted[r] = 0;
-      // attributes: walk the shape trie, one value id per attribute
-      const attrs = s.attributes;
-      const n = attrs.length;
-      if (this.attrCount + n > this.attrVals.length) {
-        let size = this.attrVals.length * 2;
-        while (size < this.attrCount + n) size *= 2;
-        const a = u32(size);
-        a.set(this.attrVals.subarray(0, this.attrCount));
-        this.attrVals = a;
-      }
+      this.shape[r] = st.shape[i]!;
+      const a0 = st.attrStart[i]!;
+      const a1 = st.attrStart[i + 1]!;
       this.attrStart[r] = this.attrCount;
-      let node: ShapeNode = this.shapes.root;
-      for (let k = 0; k < n; k++) {
-        const kv = attrs[k]!;
-        const v = kv.value;
-        const vt: VType =
-          v.stringValue !== undefined ? VType.STRING
-          : v.intValue !== undefined ? (intIsCanonical(v.intValue) ? VType.INT : VType.INT_TEXT)
-          : v.boolValue !== undefined ? VType.BOOL
-          : v.doubleValue !== undefined ? VType.DOUBLE
-          : v.bytesValue !== undefined ? VType.BYTES
-          : v.arrayValue !== undefined ? VType.ARRAY
-          : v.kvlistValue !== undefined ? VType.KVLIST
-          : VType.EMPTY;
-        node = this.shapes.child(node, kv.key, vt);
-        this.attrVals[this.attrCount++] = node.dict!.id(v);
-      }
-      this.shape[r] = node.id;
+      for (let a = a0; a < a1; a++) this.attrVals[this.attrCount++] = st.attrVals[a]!;
       this.attrStart[r + 1] = this.attrCount;
-      if (
-        s.events.length !== 0 ||
-        s.links.length !== 0 ||
-        s.droppedAttributesCount !== 0 ||
-        s.droppedEventsCount !== 0 ||
-        s.droppedLinksCount !== 0
-      ) {
-        this.extras.set(r, {
-          events: s.events,
-          links: s.links,
-          droppedAttributes: s.droppedAttributesCount,
-          droppedEvents: s.droppedEventsCount,
-          droppedLinks: s.droppedLinksCount,
-        });
+      if (st.extras.size !== 0) {
+        const x = st.extras.get(i);
+        if (x) this.extras.set(r, x);
       }
     }
     return added;

@@ -29,6 +29,8 @@ import { encodeHead } from './encode.js';
 import { Codec, Col } from './format.js';
 import { BLOCK_RE, blockName, markName, parseBlockName, parseMark, syncDir, writeAtomic, writeMark } from './files.js';
 import { Head } from './head.js';
+import { stageOtlpProto } from './otlp-head.js';
+import { validateTraceRequestProto } from '../../receive/otlp/validate-proto.js';
 import type { FlushJob } from './flush-worker.js';
 import { JobWorker } from './workers.js';
 import { redMetricsOf } from './red.js';
@@ -199,17 +201,40 @@ export class BlockStore implements TraceStore {
     this.assertOpen();
     if (spans.length === 0) return;
     for (const s of spans) validateSpan(s);
-    if (this.buffered() >= this.opts.maxBufferedSpans) {
-      // Backpressure: wait for the flush. Only a failing flush refuses the batch.
-      try {
-        await this.flushHead();
-      } catch (e) {
-        throw new Error(`block store: ${this.buffered()} spans wait for a flush that is failing; refusing more (${(e as Error).message})`);
-      }
-      this.assertOpen();
-    }
+    await this.backpressure();
     this.head.add(spans);
     if (this.head.rows >= this.opts.flushSpans) this.flushInBackground();
+  }
+
+  /**
+   * write() for an OTLP protobuf ExportTraceServiceRequest, decoded straight
+   * into the head (otlp-head.ts): the valid spans are added, the invalid ones
+   * left out as decodeTraceRequestProto leaves them; returns how many were
+   * valid. Undecodable bytes reject with a SyntaxError and add nothing.
+   */
+  async writeOtlpProto(bytes: Uint8Array): Promise<{ spans: number }> {
+    this.assertOpen();
+    const v = validateTraceRequestProto(bytes);
+    if (!v.ok) throw new SyntaxError(`cannot decode OTLP protobuf: ${v.error}`);
+    if (v.spans === 0) return { spans: 0 };
+    await this.backpressure();
+    const st = this.head.staging;
+    st.reset();
+    stageOtlpProto(this.head, bytes, st);
+    this.head.commit(st);
+    if (this.head.rows >= this.opts.flushSpans) this.flushInBackground();
+    return { spans: v.spans };
+  }
+
+  /** Waits for a flush when too many spans are unflushed. Only a failing flush refuses the batch. */
+  private async backpressure(): Promise<void> {
+    if (this.buffered() < this.opts.maxBufferedSpans) return;
+    try {
+      await this.flushHead();
+    } catch (e) {
+      throw new Error(`block store: ${this.buffered()} spans wait for a flush that is failing; refusing more (${(e as Error).message})`);
+    }
+    this.assertOpen();
   }
 
   async flush(): Promise<void> {
@@ -687,7 +712,7 @@ function hexId(s: string, len: number): boolean {
 }
 
 /** Receivers validate at the boundary; this only keeps a bad span out of a block. */
-function validateSpan(s: Span): void {
+export function validateSpan(s: Span): void {
   const problem =
     !hexId(s.traceId, 32) ? 'trace id'
     : !hexId(s.spanId, 16) ? 'span id'

@@ -37,6 +37,12 @@ async function serve(req: Request): Promise<void> {
     let value: unknown;
     if (req.method === 'writeEncoded') {
       const json = req.format === 'otlp-json';
+      // A store that takes OTLP protobuf itself (the block store) skips building Spans.
+      const direct = store as TraceStore & { writeOtlpProto?(bytes: Uint8Array): Promise<{ spans: number }> };
+      if (!json && typeof direct.writeOtlpProto === 'function') {
+        send({ type: 'result', id: req.id, ok: true, value: await direct.writeOtlpProto(req.bytes) });
+        return;
+      }
       const decoded = json ? decodeTraceRequestJson(req.bytes) : decodeTraceRequestProto(req.bytes);
       // A SyntaxError (as JSON.parse throws) tells bad input from a failing store.
       if (!decoded.ok) throw new SyntaxError(`cannot decode OTLP ${json ? 'JSON' : 'protobuf'}: ${decoded.error}`);
