@@ -74,6 +74,7 @@ function countCalls(ix: TraceIndex): ServiceCallCount[] {
   const { service, services, parent } = ix;
   const m = services.length;
   // Counted by service number first: most calls share a handful of pairs.
+  const matrix = m <= 256 ? new Int32Array(m * m) : undefined;
   const pairs = new Map<number, number>();
   const byName = new Map<string, ServiceCallCount>();
   const add = (from: string, to: string, count: number) => {
@@ -85,12 +86,14 @@ function countCalls(ix: TraceIndex): ServiceCallCount[] {
   scanCalls(ix.spans, parent, service, ix.kind, {
     call(i) {
       const key = service[parent[i]!]! * m + service[i]!;
-      pairs.set(key, (pairs.get(key) ?? 0) + 1);
+      if (matrix) matrix[key]!++;
+      else pairs.set(key, (pairs.get(key) ?? 0) + 1);
     },
     virtual(i, peer) {
       add(services[service[i]!]!, peer, 1);
     },
   });
+  if (matrix) for (let key = 0; key < m * m; key++) if (matrix[key]) pairs.set(key, matrix[key]!);
   for (const [key, count] of pairs) add(services[Math.floor(key / m)]!, services[key % m]!, count);
   return [...byName.values()].sort((a, b) => cmp(a.from, b.from) || cmp(a.to, b.to));
 }

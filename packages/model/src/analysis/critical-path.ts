@@ -58,13 +58,44 @@ export function criticalPathOnIndex(ix: TraceIndex): CriticalPathSegment[] {
 }
 
 export function criticalPathRel(ix: TraceIndex): RelSegment[] {
-  const { n, start, end, parent, order, roots, async } = ix;
+  const { n, start, end, roots, async, childOffset, children } = ix;
   if (n === 0) return [];
   // Node n is the virtual root, used only when there are several roots.
   const V = n;
+  // Clipped times, kept children (last finishing first) and the walk's place
+  // in them, laid out only for the nodes the walk enters: the path's few
+  // spans, not the whole trace.
   const cs = new Float64Array(n + 1);
   const ce = new Float64Array(n + 1);
-  const kept = new Uint8Array(n + 1);
+  const kids = new Int32Array(n);
+  const next = new Int32Array(n + 1);
+  const stop = new Int32Array(n + 1);
+  let m = 0;
+  // Ties: the longer one, then input order.
+  const lastFirst = (a: number, b: number) => ce[b]! - ce[a]! || cs[a]! - cs[b]! || a - b;
+  const enter = (node: number) => {
+    next[node] = m;
+    if (node === V) {
+      for (const r of roots) kids[m++] = r;
+    } else {
+      for (let k = childOffset[node]!; k < childOffset[node + 1]!; k++) {
+        const c = children[k]!;
+        if (async[c]) continue;
+        const s = Math.max(start[c]!, cs[node]!);
+        const e = Math.min(end[c]!, ce[node]!);
+        if (e <= s) continue;
+        cs[c] = s;
+        ce[c] = e;
+        kids[m++] = c;
+      }
+    }
+    stop[node] = m;
+    sortRange(kids, next[node]!, m, lastFirst);
+  };
+  for (const r of roots) {
+    cs[r] = start[r]!;
+    ce[r] = end[r]!;
+  }
   let top: number;
   if (roots.length === 1) {
     top = roots[0]!;
@@ -76,48 +107,11 @@ export function criticalPathRel(ix: TraceIndex): RelSegment[] {
       if (start[r]! < cs[V]!) cs[V] = start[r]!;
       if (end[r]! > ce[V]!) ce[V] = end[r]!;
     }
-    kept[V] = 1;
   }
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!;
-    const p = parent[i]!;
-    if (p < 0) {
-      cs[i] = start[i]!;
-      ce[i] = end[i]!;
-      kept[i] = 1;
-      continue;
-    }
-    if (!kept[p] || async[i]) continue;
-    const s = Math.max(start[i]!, cs[p]!);
-    const e = Math.min(end[i]!, ce[p]!);
-    if (e <= s) continue;
-    cs[i] = s;
-    ce[i] = e;
-    kept[i] = 1;
-  }
-
-  // Kept children of each node, last finishing first (ties: the longer one,
-  // then input order). Node V's children are the roots.
-  const offset = new Int32Array(n + 2);
-  const kids = new Int32Array(n);
-  let m = 0;
-  const lastFirst = (a: number, b: number) => ce[b]! - ce[a]! || cs[a]! - cs[b]! || a - b;
-  for (let i = 0; i <= n; i++) {
-    offset[i] = m;
-    if (!kept[i]) continue;
-    if (i === V) {
-      for (const r of roots) kids[m++] = r;
-    } else {
-      for (let k = ix.childOffset[i]!; k < ix.childOffset[i + 1]!; k++) if (kept[ix.children[k]!]) kids[m++] = ix.children[k]!;
-    }
-    sortRange(kids, offset[i]!, m, lastFirst);
-  }
-  offset[n + 1] = m;
 
   // The walk. `next[node]` only moves forward: a child ending after the
   // current point ran concurrently with the child already on the path and can
   // never become eligible again, because the point only moves back in time.
-  const next = offset.slice(0, n + 1);
   const out: RelSegment[] = [];
   const emit = (node: number, s: number, e: number) => {
     if (node === V || s >= e) return;
@@ -128,10 +122,10 @@ export function criticalPathRel(ix: TraceIndex): RelSegment[] {
   const stack: number[] = [];
   let node = top;
   let t = ce[top]!;
+  enter(top);
   for (;;) {
     let child = -1;
-    const stop = offset[node + 1]!;
-    while (next[node]! < stop) {
+    while (next[node]! < stop[node]!) {
       const c = kids[next[node]!++]!;
       if (ce[c]! <= t) {
         child = c;
@@ -143,6 +137,7 @@ export function criticalPathRel(ix: TraceIndex): RelSegment[] {
       stack.push(node);
       node = child;
       t = ce[child]!;
+      enter(node);
     } else {
       emit(node, cs[node]!, t);
       if (stack.length === 0) break;

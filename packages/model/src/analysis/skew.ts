@@ -58,8 +58,8 @@ export function adjustClockSkew(spans: readonly Span[]): SkewResult {
 
 /** The adjustment, and the index of the adjusted trace (the same index when nothing moved). */
 export function adjustClockSkewOnIndex(ix: TraceIndex): { result: SkewResult; index: TraceIndex } {
-  const { n, spans, start, end, parent, order, service, async } = ix;
-  const clock = clocks(ix);
+  const { n, spans, start, end, parent, order, service, resource, async } = ix;
+  const clock = clocks(ix.resources);
   const delta = new Float64Array(n);
   const source = new Int32Array(n).fill(-1);
   const adjustments: SkewAdjustment[] = [];
@@ -67,7 +67,7 @@ export function adjustClockSkewOnIndex(ix: TraceIndex): { result: SkewResult; in
     const i = order[k]!;
     const p = parent[i]!;
     if (p < 0) continue;
-    if (service[i] === service[p] || clock[i] === clock[p]) {
+    if (service[i] === service[p] || clock[resource[i]!] === clock[resource[p]!]) {
       delta[i] = delta[p]!;
       source[i] = source[p]!;
       continue;
@@ -118,26 +118,20 @@ function shiftSpan(s: Span, d: bigint): Span {
  * Same clock: the same service (Jaeger compares hosts; a service spread over
  * hosts still never skews against itself here, as the contract asks), or two
  * services sharing one resource, or both declaring the same host. Besides the
- * service, that is one number per span: its host's, or else its resource's.
+ * service, that is one number per resource: its host's, or else its own.
  */
-function clocks(ix: TraceIndex): Int32Array {
-  const { n, spans } = ix;
-  const byResource = new Map<Resource, number>();
+function clocks(resources: readonly Resource[]): Int32Array {
   const hostIds = new Map<string, number>();
-  const clock = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = spans[i]!.resource;
-    let c = byResource.get(r);
-    if (c === undefined) {
-      const h = hostKey(r);
-      if (h === undefined) c = -1 - byResource.size; // a resource of its own
-      else {
-        c = hostIds.get(h) ?? hostIds.size;
-        hostIds.set(h, c);
-      }
-      byResource.set(r, c);
+  const clock = new Int32Array(resources.length);
+  for (let r = 0; r < resources.length; r++) {
+    const h = hostKey(resources[r]!);
+    if (h === undefined) {
+      clock[r] = -1 - r;
+    } else {
+      const c = hostIds.get(h) ?? hostIds.size;
+      hostIds.set(h, c);
+      clock[r] = c;
     }
-    clock[i] = c;
   }
   return clock;
 }

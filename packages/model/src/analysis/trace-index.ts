@@ -4,7 +4,7 @@
 //
 //   spans[i] ─ parent[i] ──► index of the parent span, -1 for a root
 //           ─ start[i], end[i] (ns relative to `base`, exact integers)
-//           ─ service[i] (a small integer), kind[i], async[i]
+//           ─ service[i], resource[i] (small integers), kind[i], async[i]
 //   children of i: children[childOffset[i] .. childOffset[i+1])  (by start)
 //
 // Times are float64 offsets from the earliest start: integers stay exact up
@@ -14,7 +14,7 @@
 // reaching into a random parent's span object costs more than the
 // arithmetic done with what it holds.
 
-import type { Span } from '../span.js';
+import type { Resource, Span } from '../span.js';
 import { SpanKind } from '../span.js';
 import { findAttribute } from '../attributes.js';
 
@@ -39,6 +39,9 @@ export interface TraceIndex {
   /** Span i's service is services[service[i]]; numbered in order of first appearance. */
   readonly service: Int32Array;
   readonly services: string[];
+  /** Span i's resource is resources[resource[i]] (the same object). */
+  readonly resource: Int32Array;
+  readonly resources: Resource[];
   readonly kind: Uint8Array;
   /** 1 when span i's parent does not wait for it (see isAsyncChild); 0 for roots. */
   readonly async: Uint8Array;
@@ -47,33 +50,7 @@ export interface TraceIndex {
 }
 
 export function buildIndex(input: readonly Span[]): TraceIndex {
-  // The id lookup is a plain object rather than a Map: its keys are exactly a
-  // per-span result record's, so spanRecord can hand it on instead of
-  // inserting 100k keys a second time.
-  let record: Record<string, number> | undefined = {};
-  let byId: Map<string, number> | undefined;
-  let spans: Span[] = [];
-  for (let k = 0; k < input.length; k++) {
-    const s = input[k]!;
-    const id = s.spanId;
-    if (typeof record[id] === 'number') continue;
-    if (id === '__proto__') {
-      // Not an own key of a plain object; rare enough to take the slow road.
-      record = undefined;
-      break;
-    }
-    record[id] = spans.length;
-    spans.push(s);
-  }
-  if (record === undefined) {
-    byId = new Map();
-    spans = [];
-    for (const s of input) {
-      if (byId.has(s.spanId)) continue;
-      byId.set(s.spanId, spans.length);
-      spans.push(s);
-    }
-  }
+  const { spans, lookup, record } = spanIds(input);
   const n = spans.length;
   const start = new Float64Array(n);
   const end = new Float64Array(n);
@@ -82,6 +59,9 @@ export function buildIndex(input: readonly Span[]): TraceIndex {
   const kind = new Uint8Array(n);
   const serviceIds = new Map<string, number>();
   const services: string[] = [];
+  const resource = new Int32Array(n);
+  const resourceIds = new Map<Resource, number>();
+  const resources: Resource[] = [];
   const linked: number[] = [];
   // Times are taken relative to the first span, then moved to the earliest.
   const first = n > 0 ? spans[0]!.startTimeUnixNano : 0n;
@@ -95,7 +75,7 @@ export function buildIndex(input: readonly Span[]): TraceIndex {
     end[i] = en < st ? st : en;
     if (st < lo) lo = st;
     const pid = s.parentSpanId;
-    const p = pid ? (record !== undefined ? record[pid] : byId!.get(pid)) : undefined;
+    const p = pid ? lookup[pid] : undefined;
     const pi = typeof p === 'number' && p !== i ? p : -1;
     parent[i] = pi;
     if (pi > i) backwards = true;
@@ -106,6 +86,13 @@ export function buildIndex(input: readonly Span[]): TraceIndex {
       services.push(s.service);
     }
     service[i] = v;
+    let rv = resourceIds.get(s.resource);
+    if (rv === undefined) {
+      rv = resources.length;
+      resourceIds.set(s.resource, rv);
+      resources.push(s.resource);
+    }
+    resource[i] = rv;
     kind[i] = s.kind;
     if (s.links.length > 0) linked.push(i);
   }
@@ -157,7 +144,41 @@ export function buildIndex(input: readonly Span[]): TraceIndex {
     const i = order[head++]!;
     for (let c = childOffset[i]!; c < childOffset[i + 1]!; c++) order[tail++] = children[c]!;
   }
-  return { spans, n, base, start, end, parent, childOffset, children, roots, order, service, services, kind, async, ids: { record } };
+  return { spans, n, base, start, end, parent, childOffset, children, roots, order, service, services, resource, resources, kind, async, ids: { record } };
+}
+
+/**
+ * The unique spans (of duplicate ids the first wins) and an id → index
+ * lookup. The lookup is a plain object, not a Map, whose keys are exactly a
+ * per-span result record's: spanRecord hands it on instead of inserting 100k
+ * keys a second time. Keys are inserted first and checked after, which costs
+ * one string internalization per id where a check first would cost two.
+ */
+function spanIds(input: readonly Span[]): { spans: Span[]; lookup: Record<string, number>; record: Record<string, number> | undefined } {
+  const record: Record<string, number> = {};
+  let plain = true;
+  for (let k = 0; k < input.length; k++) {
+    const id = input[k]!.spanId;
+    if (id === '__proto__') {
+      plain = false; // not an own key of a plain object
+      break;
+    }
+    record[id] = k;
+  }
+  if (plain) {
+    let k = 0;
+    while (k < input.length && record[input[k]!.spanId] === k) k++;
+    if (k === input.length) return { spans: input.slice(), lookup: record, record };
+  }
+  // Duplicate ids, or an id that is no ordinary key: rare, so the slow road.
+  const lookup = Object.create(null) as Record<string, number>;
+  const spans: Span[] = [];
+  for (const s of input) {
+    if (lookup[s.spanId] !== undefined) continue;
+    lookup[s.spanId] = spans.length;
+    spans.push(s);
+  }
+  return { spans, lookup, record: undefined };
 }
 
 /**
