@@ -134,3 +134,15 @@ export type {
 export { buildAuditTrails, serviceBreakdown, asyncPairs, lockContention, buildCausalReport, causalReportToJson } from './causal/index.js';
 export type { SimulationOptions, SimulatedHistory, RaceBenchOptions, RaceBenchResult } from './causal/index.js';
 export { simulateHistory, historyToSpans, benchRaces } from './causal/index.js';
+export type {
+  SpansetExpr as TraceQLSpansetExpr,
+  PipelineStage as TraceQLStage,
+  Condition as TraceQLCondition,
+  Field as TraceQLField,
+  Static as TraceQLStatic,
+  TraceQLQuery,
+  TraceQLWindow,
+  TraceQLPushdown,
+  SafeRegex,
+} from './traceql/index.js';
+export { TraceQLError, parseTraceQL, formatTraceQL, evaluateTraceQL, traceQLPushdown, compileSafeRegex, RegexSyntaxError } from './traceql/index.js';
