@@ -20,6 +20,8 @@ commands:
   search   [--service S] [--operation O] [--min-duration 100ms] [--max-duration 2s]
            [--status error|ok|unset] [--attr k=v]... [--start T] [--end T] [--limit N] [--json]
            [--url http://localhost:3000]
+  search   --traceql|-q '<query>' [--start T] [--end T] [--limit N] [--json]
+           TraceQL, e.g. -q '{ resource.service.name = "cart" && duration > 100ms } && { status = error }'
   bench    ingest [--duration 20s] [--concurrency 16] [--transport http|grpc] [--wal-sync always|none] [--json]
   bench    storage [--spans 1000000] [--json]
   bench    query [--spans 1000000] [--json]

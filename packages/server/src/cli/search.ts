@@ -1,4 +1,5 @@
-// `ariadne search ...`: trace summaries as a table or JSON.
+// `ariadne search ...`: trace summaries as a table or JSON; `--traceql` (`-q`)
+// sends a TraceQL query instead of the per-span filters.
 
 import { formatDuration, formatTimestamp, summaryFromJson, type TraceSummaryJson } from '@ariadne/model';
 import { ConfigError, parseArgs } from '../config/config.js';
@@ -13,10 +14,11 @@ const FLAG_TO_PARAM: Record<string, string> = {
   start: 'start',
   end: 'end',
   limit: 'limit',
+  traceql: 'q',
 };
 
 export async function searchCommand(argv: string[]): Promise<number> {
-  const { flags, all, positional } = parseArgs(argv, ['json']);
+  const { flags, all, positional } = parseArgs(argv.map((a) => (a === '-q' ? '--traceql' : a)), ['json']);
   if (positional.length) throw new ConfigError(`search takes only flags, not '${positional[0]}'`);
   const params = new URLSearchParams();
   for (const [flag, values] of Object.entries(all)) {
@@ -33,11 +35,15 @@ export async function searchCommand(argv: string[]): Promise<number> {
     if (!p) throw new ConfigError(`unknown flag --${flag} for search`);
     params.set(p, values[values.length - 1]!);
   }
-  const { status, body } = await getJson<{ traces?: TraceSummaryJson[]; error?: string }>(`${baseUrl(flags)}/api/v1/traces?${params}`);
+  const { status, body } = await getJson<{ traces?: TraceSummaryJson[]; truncated?: boolean; error?: string; offset?: number }>(`${baseUrl(flags)}/api/v1/traces?${params}`);
   if (status !== 200 || !body.traces) {
     console.error(`ariadne: ${body.error ?? `server answered ${status}`}`);
+    const q = flags.traceql;
+    // Point at the error in the query, as compilers do.
+    if (q !== undefined && body.offset !== undefined && !q.includes('\n')) console.error(`  ${q}\n  ${' '.repeat(body.offset)}^`);
     return 1;
   }
+  if (body.truncated) console.error('ariadne: the scan hit its bound before the answer was sure; narrow the query or the time range (--start/--end)');
   if (flags.json) {
     console.log(JSON.stringify(body.traces, null, 2));
     return 0;

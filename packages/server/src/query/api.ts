@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { isValidTraceId, spanToJson, summaryToJson } from '@ariadne/model';
 import type { TraceStore } from '../store/types.js';
 import { parseSearchParams } from './params.js';
+import { searchTraceQL } from './traceql.js';
 
 export function queryApi(store: TraceStore): Hono {
   const api = new Hono();
@@ -20,7 +21,12 @@ export function queryApi(store: TraceStore): Hono {
 
   api.get('/traces', async (c) => {
     const parsed = parseSearchParams(new URL(c.req.url).searchParams);
-    if (!parsed.ok) return c.json({ error: parsed.message, param: parsed.param }, 400);
+    if (!parsed.ok) return c.json({ error: parsed.message, param: parsed.param, ...(parsed.offset !== undefined ? { offset: parsed.offset } : {}) }, 400);
+    if (parsed.traceql) {
+      const { startUnixNano, endUnixNano, limit } = parsed.query;
+      const r = await searchTraceQL(store, parsed.traceql, { startUnixNano, endUnixNano, limit });
+      return c.json({ traces: r.traces.map(summaryToJson), truncated: r.truncated });
+    }
     const traces = await store.search(parsed.query);
     return c.json({ traces: traces.map(summaryToJson) });
   });

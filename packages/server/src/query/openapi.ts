@@ -93,8 +93,12 @@ export const openApiDocument = {
     },
     '/api/v1/traces': {
       get: {
-        summary: 'Search traces: every condition must hold on one span; newest first',
+        summary: 'Search traces: every condition must hold on one span; or a TraceQL query (q); newest first',
         parameters: [
+          q(
+            'q',
+            'TraceQL query (the subset in docs/traceql.md), e.g. { resource.service.name = "checkout" && duration > 100ms } && { status = error }. Combines with start, end and limit only; start/end bound the spans the query may select. When more than limit traces match, those whose latest selected span started last are returned.',
+          ),
           q('service', 'service name'),
           q('operation', 'span name'),
           q('attr.<key>', 'attribute equality on span or resource attributes; repeatable (AND)'),
@@ -106,8 +110,20 @@ export const openApiDocument = {
           q('limit', 'most traces (1-10000, default 20)', { type: 'integer' }),
         ],
         responses: {
-          '200': { description: 'trace summaries', ...json({ type: 'object', properties: { traces: { type: 'array', items: { $ref: '#/components/schemas/TraceSummary' } } } }) },
-          '400': { description: 'a parameter is malformed (named in `param`)', ...json(error) },
+          '200': {
+            description: 'trace summaries',
+            ...json({
+              type: 'object',
+              properties: {
+                traces: { type: 'array', items: { $ref: '#/components/schemas/TraceSummary' } },
+                truncated: { type: 'boolean', description: 'with q only: the scan of candidate traces hit its bound (10,000) before the answer was sure; narrow the query or the time range' },
+              },
+            }),
+          },
+          '400': {
+            description: 'a parameter is malformed (named in `param`); for invalid TraceQL, `offset` is where in q',
+            ...json({ ...error, properties: { ...error.properties, offset: { type: 'integer', description: '0-based character offset into q' } } }),
+          },
         },
       },
     },

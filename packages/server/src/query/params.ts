@@ -6,17 +6,30 @@ import {
   MAX_SEARCH_LIMIT,
   parseDuration,
   parseTimestamp,
+  parseTraceQL,
+  TraceQLError,
+  type TraceQLQuery,
   type TraceQuery,
 } from '@ariadne/model';
 
-export type ParamsResult = { ok: true; query: TraceQuery } | { ok: false; param: string; message: string };
+/**
+ * With `q`, `traceql` is the parsed query and `query` holds only start, end
+ * and limit; `q` cannot be combined with the per-span filters (they would be
+ * ambiguous next to a query with several spansets: write them in it instead).
+ */
+export type ParamsResult =
+  | { ok: true; query: TraceQuery; traceql?: TraceQLQuery }
+  /** `offset`: where in a TraceQL `q` the error is */
+  | { ok: false; param: string; message: string; offset?: number };
 
-const KNOWN = new Set(['service', 'operation', 'minDuration', 'maxDuration', 'status', 'start', 'end', 'limit']);
+const KNOWN = new Set(['q', 'service', 'operation', 'minDuration', 'maxDuration', 'status', 'start', 'end', 'limit']);
+const FILTERS = ['service', 'operation', 'minDuration', 'maxDuration', 'status'];
 const MAX_VALUE = 4096;
 
 export function parseSearchParams(params: URLSearchParams): ParamsResult {
   const q: TraceQuery = { limit: DEFAULT_SEARCH_LIMIT };
   const attributes: { key: string; value: string }[] = [];
+  let traceql: TraceQLQuery | undefined;
   for (const [name, value] of params) {
     if (value.length > MAX_VALUE) return bad(name, `must be at most ${MAX_VALUE} characters`);
     if (name.startsWith('attr.')) {
@@ -27,6 +40,14 @@ export function parseSearchParams(params: URLSearchParams): ParamsResult {
     }
     if (!KNOWN.has(name)) return bad(name, `is not a search parameter (known: ${[...KNOWN].join(', ')}, attr.<key>)`);
     switch (name) {
+      case 'q':
+        try {
+          traceql = parseTraceQL(value);
+        } catch (e) {
+          if (!(e instanceof TraceQLError)) throw e;
+          return { ok: false, param: 'q', message: `parameter 'q' is not valid TraceQL: ${e.reason} at offset ${e.offset}`, offset: e.offset };
+        }
+        break;
       case 'service':
       case 'operation':
         if (!value) return bad(name, 'must not be empty');
@@ -60,6 +81,10 @@ export function parseSearchParams(params: URLSearchParams): ParamsResult {
       }
     }
   }
+  if (traceql) {
+    const other = FILTERS.find((f) => params.has(f)) ?? (attributes.length ? 'attr.' : undefined);
+    if (other) return bad('q', `cannot be combined with '${other}': write the condition in the query, e.g. { resource.service.name = "checkout" && name = "GET /cart" && duration > 100ms && status = error && span.http.method = "GET" }`);
+  }
   if (attributes.length) q.attributes = attributes;
   if (q.minDurationNanos !== undefined && q.maxDurationNanos !== undefined && q.minDurationNanos > q.maxDurationNanos) {
     return bad('minDuration', 'must not be greater than maxDuration');
@@ -67,7 +92,7 @@ export function parseSearchParams(params: URLSearchParams): ParamsResult {
   if (q.startUnixNano !== undefined && q.endUnixNano !== undefined && q.startUnixNano > q.endUnixNano) {
     return bad('start', 'must not be after end');
   }
-  return { ok: true, query: q };
+  return traceql ? { ok: true, query: q, traceql } : { ok: true, query: q };
 }
 
 function bad(param: string, message: string): ParamsResult {
