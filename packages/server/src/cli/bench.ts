@@ -25,7 +25,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       if (json) console.log(JSON.stringify(r, null, 2));
       else {
         console.log(`\ningest (${r.transport}, wal-sync=${r.walSync}, concurrency ${r.concurrency})`);
-        console.log(`  durable spans/s        ${Math.round(r.spansPerSec)}`);
+        console.log(`  durable spans/s        ${Math.round(r.spansPerSec)}  (acked during the load ${Math.round(r.ackedSpansPerSec)}/s, then ${r.drainSec.toFixed(1)} s of drain)`);
         console.log(`  protobufjs decode/s    ${Math.round(r.referenceDecodeSpansPerSec)}  (reference)`);
         console.log(`  ratio                  ${r.ratio.toFixed(2)}`);
         console.log(`  acked / stored / lost  ${r.spansAcked} / ${r.spansStored} / ${r.lost}`);

@@ -26,7 +26,7 @@ export type IngestOutcome =
  * thread), so the ingest thread only validates them.
  */
 export interface EncodedWriter {
-  writeEncoded(bytes: Uint8Array, opts: { format: 'otlp-proto' | 'otlp-json' }): Promise<{ spans: number }>;
+  writeEncoded(bytes: Uint8Array, opts: { format: 'otlp-proto' | 'otlp-json'; validatedSpans?: number }): Promise<{ spans: number }>;
 }
 
 function encodedWriter(store: TraceStore): EncodedWriter | undefined {
@@ -133,7 +133,8 @@ export class Ingester {
     const record = walRecord(format, body);
     const encoded = encodedWriter(this.store);
     try {
-      if (encoded) await encoded.writeEncoded(record.subarray(1), { format: FORMAT_NAME[format] });
+      // protobuf was validated on this thread (validSpans is its count): the store need not check it again
+      if (encoded) await encoded.writeEncoded(record.subarray(1), format === WalFormat.OTLP_PROTO ? { format: 'otlp-proto', validatedSpans: validSpans } : { format: 'otlp-json' });
       else await this.store.write(decodeWalRecord(record));
       await this.wal.append(record);
     } catch (e) {

@@ -40,11 +40,16 @@ import { TopTraces } from './top.js';
 export interface BlockStoreOptions {
   /** Directory holding the block files (created if missing). */
   dir: string;
-  /** Flush the head once it holds this many spans. Default 131,072. */
+  /**
+   * Flush the head once it holds this many spans. Default 1,048,576, the
+   * compaction target: under load the flushes write full-size blocks, so a
+   * span is encoded once instead of once more per compaction level (which
+   * cost as much again as the whole ingest path at 131,072).
+   */
   flushSpans?: number;
-  /** ...or once its first span is this old. Default 5,000 ms. */
+  /** ...or once its first span is this old. Default 10,000 ms. */
   flushIntervalMs?: number;
-  /** write() waits for a flush once this many spans are unflushed, and fails if that flush fails. Default 4 × flushSpans. */
+  /** write() waits for a flush once this many spans are unflushed, and fails if that flush fails. Default 2 × flushSpans. */
   maxBufferedSpans?: number;
   /** Rows a page aims at: smaller pages make trace-by-id decode less, larger ones compress better. Default 4,096. */
   pageRows?: number;
@@ -132,13 +137,13 @@ export class BlockStore implements TraceStore {
   }
 
   static async open(options: BlockStoreOptions): Promise<BlockStore> {
-    const flushSpans = options.flushSpans ?? 131_072;
+    const flushSpans = options.flushSpans ?? 1 << 20;
     const codec = options.compression?.codec ?? 'brotli';
     const opts: Resolved = {
       dir: options.dir,
       flushSpans,
-      flushIntervalMs: options.flushIntervalMs ?? 5000,
-      maxBufferedSpans: options.maxBufferedSpans ?? flushSpans * 4,
+      flushIntervalMs: options.flushIntervalMs ?? 10_000,
+      maxBufferedSpans: options.maxBufferedSpans ?? flushSpans * 2,
       pageRows: options.pageRows ?? 4096,
       compression: { codec: CODEC[codec], level: options.compression?.level ?? DEFAULT_LEVEL[codec] },
       cacheBytes: options.cacheBytes ?? 384 << 20,
@@ -211,19 +216,25 @@ export class BlockStore implements TraceStore {
    * into the head (otlp-head.ts): the valid spans are added, the invalid ones
    * left out as decodeTraceRequestProto leaves them; returns how many were
    * valid. Undecodable bytes reject with a SyntaxError and add nothing.
+   * `validatedSpans`: the caller ran validateTraceRequestProto on these very
+   * bytes and it counted this many valid spans (the walk relies on it).
    */
-  async writeOtlpProto(bytes: Uint8Array): Promise<{ spans: number }> {
+  async writeOtlpProto(bytes: Uint8Array, validatedSpans?: number): Promise<{ spans: number }> {
     this.assertOpen();
-    const v = validateTraceRequestProto(bytes);
-    if (!v.ok) throw new SyntaxError(`cannot decode OTLP protobuf: ${v.error}`);
-    if (v.spans === 0) return { spans: 0 };
+    let spans = validatedSpans;
+    if (spans === undefined) {
+      const v = validateTraceRequestProto(bytes);
+      if (!v.ok) throw new SyntaxError(`cannot decode OTLP protobuf: ${v.error}`);
+      spans = v.spans;
+    }
+    if (spans === 0) return { spans: 0 };
     await this.backpressure();
     const st = this.head.staging;
     st.reset();
     stageOtlpProto(this.head, bytes, st);
     this.head.commit(st);
     if (this.head.rows >= this.opts.flushSpans) this.flushInBackground();
-    return { spans: v.spans };
+    return { spans };
   }
 
   /** Waits for a flush when too many spans are unflushed. Only a failing flush refuses the batch. */

@@ -30,7 +30,7 @@ export interface WorkerInit {
 export type Request =
   | { id: number; method: StoreMethod; args: unknown[] }
   /** An OTLP ExportTraceServiceRequest, decoded and written in the worker */
-  | { id: number; method: 'writeEncoded'; format: EncodedFormat; bytes: Uint8Array };
+  | { id: number; method: 'writeEncoded'; format: EncodedFormat; bytes: Uint8Array; validatedSpans?: number };
 
 /** How writeEncoded's bytes are encoded (the two OTLP trace encodings, as the WAL keeps them). */
 export type EncodedFormat = 'otlp-proto' | 'otlp-json';

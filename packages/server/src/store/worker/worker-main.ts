@@ -38,9 +38,9 @@ async function serve(req: Request): Promise<void> {
     if (req.method === 'writeEncoded') {
       const json = req.format === 'otlp-json';
       // A store that takes OTLP protobuf itself (the block store) skips building Spans.
-      const direct = store as TraceStore & { writeOtlpProto?(bytes: Uint8Array): Promise<{ spans: number }> };
+      const direct = store as TraceStore & { writeOtlpProto?(bytes: Uint8Array, validatedSpans?: number): Promise<{ spans: number }> };
       if (!json && typeof direct.writeOtlpProto === 'function') {
-        send({ type: 'result', id: req.id, ok: true, value: await direct.writeOtlpProto(req.bytes) });
+        send({ type: 'result', id: req.id, ok: true, value: await direct.writeOtlpProto(req.bytes, req.validatedSpans) });
         return;
       }
       const decoded = json ? decodeTraceRequestJson(req.bytes) : decodeTraceRequestProto(req.bytes);

@@ -58,6 +58,12 @@ export interface WriteEncodedOptions {
    * whole (non-shared) buffer; otherwise the bytes are copied anyway.
    */
   transfer?: boolean;
+  /**
+   * Protobuf only: validateTraceRequestProto already accepted these exact
+   * bytes and counted this many valid spans (the ingest thread does, before
+   * the WAL), so the store need not walk them a second time to check them.
+   */
+  validatedSpans?: number;
 }
 
 /** Where writes stand, for gauges. */
@@ -235,7 +241,10 @@ export class WorkerStore implements TraceStore {
       bytes.set(otlp);
     }
     const format = opts.format ?? 'otlp-proto';
-    return this.admitWrite(bytes.byteLength, () => this.send('writeEncoded', { format, bytes }, bytes.buffer)) as Promise<{ spans: number }>;
+    const validated = format === 'otlp-proto' ? opts.validatedSpans : undefined;
+    return this.admitWrite(bytes.byteLength, () =>
+      this.send('writeEncoded', validated === undefined ? { format, bytes } : { format, bytes, validatedSpans: validated }, bytes.buffer),
+    ) as Promise<{ spans: number }>;
   }
 
   /** Why the worker died, if it did (undefined while it serves, and after a clean close). */
