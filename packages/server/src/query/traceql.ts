@@ -1,22 +1,26 @@
 // TraceQL search over any TraceStore, through the contract alone:
 //
 //   traceQLPushdown(query) ──▶ TraceQuery alternatives (+ start/end)
-//        └─▶ store.search(alternative, limit n) per alternative ──▶ candidate trace ids
-//              └─▶ store.getTrace, a few at a time ──▶ evaluateTraceQL on the whole trace
-//   not sure of the answer yet? n ×= overfetch and search again (new ids only), up to
-//   the store's 10,000-trace search limit and `maxCandidates` traces evaluated.
+//     └─▶ store.search(alternative, limit n) each ──▶ candidate summaries
+//           └─▶ store.getTrace, a batch at a time, latest-ending first ──▶ evaluateTraceQL on the whole trace
+//   stop as soon as the answer is sure; if the candidates run out first,
+//   n ×= overfetch and search again (new ids only), up to the store's
+//   10,000-trace search limit and `maxCandidates` traces read.
 //
 // Which traces are chosen when more than `limit` match: those whose latest
-// selected span started last, as TraceStore.search chooses by the latest
-// matching span; then newest trace start first, like search. The store
-// returns each alternative's top n by its latest matching span, so a trace it
-// did not return has no span matching that alternative later than the lowest
-// one it did return (the alternative's threshold). When every span the query
-// selects matches some alternative (`covers`), a match whose latest selected
-// span is at or after the highest threshold cannot be beaten by an unseen
-// trace, and the scan stops once `limit` such matches are in. For `&&` and
-// structural queries the other side's spans are not pushed down; there the
-// scan stops at `limit` matches among the newest candidates.
+// selected span started last (as TraceStore.search chooses by the latest
+// matching span), returned newest trace start first, like search. The answer
+// is sure once `limit` matches have their latest selected span at or after
+// a bound B that no trace left unread can beat:
+//   - a candidate not read yet: its spans all start by its summary's end
+//     (start + duration), and candidates are read latest-ending first;
+//   - a trace the store did not return for alternative a: the store returns
+//     a's top n by latest matching span, so that trace has no span matching a
+//     later than the lowest such span among a's returns. When every span the
+//     query selects matches some alternative (`covers`), that bounds its
+//     latest selected span too. Without `covers` (the side of `&&` or of a
+//     structural operator that was not pushed down) nothing bounds it, and the
+//     scan stops at `limit` matches among the latest-ending candidates.
 //
 // A store with a native TraceQL engine would evaluate in place instead of
 // shipping whole candidate traces (1 + N round trips); see docs/traceql.md.
@@ -24,7 +28,6 @@
 import type { Span, TraceQLQuery, TraceQuery, TraceSummary } from '@ariadne/model';
 import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, evaluateTraceQL, traceQLPushdown } from '@ariadne/model';
 import { compareSummaries, normalizeQuery, spanMatches, type NormalizedQuery } from '../store/query.js';
-import { forEachLimited } from '../store/scan.js';
 import type { TraceStore } from '../store/types.js';
 
 export interface TraceQLSearchOptions {
@@ -33,9 +36,9 @@ export interface TraceQLSearchOptions {
   endUnixNano?: bigint;
   /** most traces to return; default 20, at most 10,000 */
   limit?: number;
-  /** most traces loaded and evaluated; default 10,000 */
+  /** most traces read and evaluated; default 10,000 */
   maxCandidates?: number;
-  /** the first search asks for limit × overfetch candidates per alternative, and each widening multiplies by it; default 4 */
+  /** the first search asks each alternative for limit × overfetch traces, and each widening multiplies by it; default 4 */
   overfetch?: number;
   /** getTrace calls in flight; default 8 */
   concurrency?: number;
@@ -43,7 +46,7 @@ export interface TraceQLSearchOptions {
 
 export interface TraceQLSearchResult {
   traces: TraceSummary[];
-  /** traces loaded and evaluated */
+  /** traces read and evaluated */
   candidates: number;
   /** a bound (maxCandidates, or the store's 10,000-trace search limit) stopped the scan before the answer was sure */
   truncated: boolean;
@@ -60,6 +63,10 @@ interface Alternative {
 
 interface Candidate {
   summary: TraceSummary;
+  /** no span of the trace starts after this: start + duration */
+  end: bigint;
+  /** read and evaluated */
+  read: boolean;
   /** start of the latest selected span, when the trace matches */
   key?: bigint;
   /** per alternative: start of the latest span matching it */
@@ -70,6 +77,7 @@ export async function searchTraceQL(store: TraceStore, query: TraceQLQuery, opts
   const limit = opts.limit !== undefined && Number.isFinite(opts.limit) && opts.limit >= 1 ? Math.min(Math.floor(opts.limit), MAX_SEARCH_LIMIT) : DEFAULT_SEARCH_LIMIT;
   const maxCandidates = Math.max(1, opts.maxCandidates ?? MAX_SEARCH_LIMIT);
   const overfetch = Math.max(2, opts.overfetch ?? 4);
+  const concurrency = Math.max(1, opts.concurrency ?? 8);
   const window: TraceQuery = {};
   if (opts.startUnixNano !== undefined) window.startUnixNano = opts.startUnixNano;
   if (opts.endUnixNano !== undefined) window.endUnixNano = opts.endUnixNano;
@@ -80,31 +88,37 @@ export async function searchTraceQL(store: TraceStore, query: TraceQLQuery, opts
     return { query: q, normalized: normalizeQuery(q), exhausted: false, ids: [] };
   });
   const seen = new Map<string, Candidate>();
+  const matches: Candidate[] = [];
+  let reads = 0;
   let truncated = false;
   let n = Math.min(MAX_SEARCH_LIMIT, limit * overfetch);
 
-  while (alts.length) {
+  search: while (alts.length) {
     const open = alts.filter((a) => !a.exhausted);
     const results = await Promise.all(open.map((a) => store.search({ ...a.query, limit: n })));
-    const fresh = new Map<string, TraceSummary>();
     open.forEach((a, k) => {
       const found = results[k]!;
       a.exhausted = found.length < n;
       a.ids = found.map((s) => s.traceId);
-      for (const s of found) if (!seen.has(s.traceId)) fresh.set(s.traceId, s);
+      for (const s of found) if (!seen.has(s.traceId)) seen.set(s.traceId, { summary: s, end: s.startTimeUnixNano + BigInt(s.durationNanos), read: false, latest: [] });
     });
-    let toLoad = [...fresh.values()];
-    if (seen.size + toLoad.length > maxCandidates) {
-      toLoad = toLoad.slice(0, maxCandidates - seen.size);
-      truncated = true;
+    const pending = [...seen.values()].filter((c) => !c.read).sort((a, b) => (a.end > b.end ? -1 : a.end < b.end ? 1 : 0));
+    for (let i = 0; i < pending.length; i += concurrency) {
+      if (reads >= maxCandidates) {
+        truncated = true;
+        break search;
+      }
+      const batch = pending.slice(i, i + Math.min(concurrency, maxCandidates - reads));
+      reads += batch.length;
+      await Promise.all(
+        batch.map(async (c) => {
+          read(c, query, await store.getTrace(c.summary.traceId), alts, opts);
+          if (c.key !== undefined) matches.push(c);
+        }),
+      );
+      if (sure(plan.covers, alts, seen, matches, pending[i + batch.length], limit)) break search;
     }
-    await forEachLimited(toLoad, opts.concurrency ?? 8, async (summary) => {
-      const spans = await store.getTrace(summary.traceId);
-      seen.set(summary.traceId, evaluate(query, spans, summary, alts, opts));
-    });
-
-    if (truncated || alts.every((a) => a.exhausted)) break;
-    if (enough(plan.covers, alts, seen, limit)) break;
+    if (alts.every((a) => a.exhausted)) break;
     if (n >= MAX_SEARCH_LIMIT) {
       truncated = true;
       break;
@@ -112,41 +126,41 @@ export async function searchTraceQL(store: TraceStore, query: TraceQLQuery, opts
     n = Math.min(MAX_SEARCH_LIMIT, n * overfetch);
   }
 
-  const matches = [...seen.values()].filter((c) => c.key !== undefined);
   matches.sort((a, b) => (a.key! !== b.key! ? (a.key! > b.key! ? -1 : 1) : a.summary.traceId < b.summary.traceId ? -1 : 1));
-  return { traces: matches.slice(0, limit).map((c) => c.summary).sort(compareSummaries), candidates: seen.size, truncated };
+  return { traces: matches.slice(0, limit).map((c) => c.summary).sort(compareSummaries), candidates: reads, truncated };
 }
 
-function evaluate(query: TraceQLQuery, spans: Span[], summary: TraceSummary, alts: Alternative[], window: TraceQLSearchOptions): Candidate {
+function read(c: Candidate, query: TraceQLQuery, spans: Span[], alts: Alternative[], window: TraceQLSearchOptions): void {
   const latest = (pick: (s: Span) => boolean) => {
     let t: bigint | undefined;
     for (const s of spans) if (pick(s) && (t === undefined || s.startTimeUnixNano > t)) t = s.startTimeUnixNano;
     return t;
   };
   const selected = new Set(evaluateTraceQL(query, spans, window));
-  const c: Candidate = { summary, latest: alts.map((a) => latest((s) => spanMatches(s, a.normalized))) };
+  c.read = true;
+  c.latest = alts.map((a) => latest((s) => spanMatches(s, a.normalized)));
   if (selected.size) c.key = latest((s) => selected.has(s));
-  return c;
 }
 
-/** Whether the matches found so far are sure to hold the answer (see the header). */
-function enough(covers: boolean, alts: Alternative[], seen: Map<string, Candidate>, limit: number): boolean {
-  let matched = 0;
-  for (const c of seen.values()) if (c.key !== undefined) matched++;
-  if (matched < limit) return false;
+/** Whether no trace left unread can displace the best `limit` matches (see the header). */
+function sure(covers: boolean, alts: Alternative[], seen: Map<string, Candidate>, matches: Candidate[], nextUnread: Candidate | undefined, limit: number): boolean {
+  if (matches.length < limit) return false;
   if (!covers) return true;
-  // No unseen trace has a selected span later than the highest threshold.
-  let bound: bigint | undefined;
+  const max = (a: bigint | undefined, b: bigint | undefined) => (a === undefined ? b : b === undefined || a > b ? a : b);
+  const min = (a: bigint | undefined, b: bigint | undefined) => (a === undefined ? b : b === undefined || a < b ? a : b);
+  // Unread candidates are taken latest-ending first.
+  let bound = nextUnread?.end;
   alts.forEach((a, k) => {
     if (a.exhausted) return;
+    // at least the lowest latest matching span among a's returns (an unknown one is below its trace's end)
     let threshold: bigint | undefined;
     for (const id of a.ids) {
-      const t = seen.get(id)?.latest[k];
-      if (t !== undefined && (threshold === undefined || t < threshold)) threshold = t;
+      const c = seen.get(id)!;
+      threshold = min(threshold, c.read ? c.latest[k] : c.end);
     }
-    if (threshold !== undefined && (bound === undefined || threshold > bound)) bound = threshold;
+    bound = max(bound, threshold);
   });
-  let sure = 0;
-  for (const c of seen.values()) if (c.key !== undefined && (bound === undefined || c.key >= bound)) sure++;
-  return sure >= limit;
+  let count = 0;
+  for (const m of matches) if (bound === undefined || m.key! >= bound) count++;
+  return count >= limit;
 }
