@@ -13,6 +13,7 @@ import { Wal } from './wal/index.js';
 import { BLOCKS_STORE_ENTRY, EMBEDDED_STORE_ENTRY, WorkerStore } from './store/worker/index.js';
 import type { TraceStore } from './store/types.js';
 import { Ingester } from './pipeline/ingest.js';
+import { MemoryLimiter } from './pipeline/memory-limiter.js';
 import { otlpHttpHandler } from './receive/otlp-http.js';
 import { startOtlpGrpc } from './receive/otlp-grpc.js';
 import { queryApi } from './query/api.js';
@@ -42,12 +43,25 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
     log(`store thread failed (${reason}); answering 503 until restart, acknowledged spans are safe in the WAL`),
   );
   const wal = await Wal.open({ dir: join(config.dataDir, 'wal'), sync: config.walSync });
+  metrics.memoryLimitBytes.set(config.memoryLimitBytes);
+  let ingesterRef: Ingester | undefined;
+  const limiter = new MemoryLimiter({
+    limitBytes: config.memoryLimitBytes,
+    onSample: (rss) => metrics.residentBytes.set(rss),
+    onPressure: () => {
+      log(`memory: resident ${Math.round(limiter.lastRss / 2 ** 20)} MiB is over 90% of the ${Math.round(config.memoryLimitBytes / 2 ** 20)} MiB limit; refusing requests (503) and flushing the store`);
+      void ingesterRef?.checkpoint().catch(() => {});
+    },
+  });
   const ingester = new Ingester(wal, store, metrics, {
     maxInflightBytes: config.maxInflightBytes,
+    overMemoryLimit: () => limiter.overLimit,
     checkpointIntervalMs: config.checkpointIntervalMs,
     log,
   });
+  ingesterRef = ingester;
   const recovered = await ingester.start();
+  limiter.start();
   if (recovered.records) log(`recovered ${recovered.spans} spans from ${recovered.records} WAL records (${recovered.corruptRecords} corrupt records skipped)`);
 
   const otlp = otlpHttpHandler({ ingester, metrics, maxBodyBytes: config.maxBodyBytes });
@@ -131,6 +145,7 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
         await retentionRun;
         await Promise.all([http.close(), otlpHttp.close(), grpc.close()]);
         await seedRest.close();
+        limiter.stop();
         await ingester.close();
         await ingester.checkpoint().catch((e) => log(`final checkpoint failed: ${e}`));
         await wal.close();
@@ -148,11 +163,22 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
  * The engine is our columnar block store; DuckDB is kept as a measured
  * alternative (docs/design/storage.md).
  */
+/**
+ * Spans a block store head holds before it flushes, from the memory limit:
+ * up to two heads are buffered (one filling, one being written) at about
+ * 250 bytes a span with their dictionaries, kept under a quarter of the
+ * limit. 1,048,576 (the compaction target) at the default 2 GiB.
+ */
+export function headSpansFor(memoryLimitBytes: number): number {
+  const spans = memoryLimitBytes / 4 / 2 / 256;
+  return Math.max(16_384, Math.min(1 << 20, 2 ** Math.floor(Math.log2(spans))));
+}
+
 export function openEmbeddedStore(config: ServerConfig, log: (msg: string) => void, onFailure: (reason: string) => void = () => {}): Promise<WorkerStore> {
   const blocks = config.embeddedEngine === 'blocks';
   return WorkerStore.open({
     module: blocks ? BLOCKS_STORE_ENTRY : EMBEDDED_STORE_ENTRY,
-    options: { dir: join(config.dataDir, blocks ? 'blocks' : 'store'), ...(blocks ? { flushOnClose: true } : {}) },
+    options: { dir: join(config.dataDir, blocks ? 'blocks' : 'store'), ...(blocks ? { flushOnClose: true, flushSpans: headSpansFor(config.memoryLimitBytes) } : {}) },
     maxInflightBytes: Math.max(1 << 20, Math.floor(config.maxInflightBytes / 2)),
     log,
     onFailure,

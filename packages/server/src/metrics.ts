@@ -20,6 +20,8 @@ export interface Metrics {
   spansRejected: Counter<'receiver' | 'reason'>;
   requestsRefused: Counter<'receiver' | 'reason'>;
   inflightBytes: Gauge;
+  memoryLimitBytes: Gauge;
+  residentBytes: Gauge;
   walBytes: Gauge;
   walSegments: Gauge;
   walSyncs: Gauge;
@@ -50,6 +52,8 @@ export function createMetrics(): Metrics {
       labelNames: ['receiver', 'reason'],
       ...r,
     }),
+    memoryLimitBytes: new Gauge({ name: 'ariadne_memory_limit_bytes', help: 'The configured memory limit (--memory-limit); receivers refuse above 90% of it', ...r }),
+    residentBytes: new Gauge({ name: 'ariadne_resident_memory_bytes', help: 'Resident memory of the process, as the memory limiter last sampled it', ...r }),
     inflightBytes: new Gauge({ name: 'ariadne_ingest_inflight_bytes', help: 'Request bytes being processed', ...r }),
     walBytes: new Gauge({ name: 'ariadne_wal_bytes', help: 'Bytes in write-ahead log segments', ...r }),
     walSegments: new Gauge({ name: 'ariadne_wal_segments', help: 'Write-ahead log segment files', ...r }),

@@ -12,7 +12,7 @@ const USAGE = `usage: ariadne <command> [flags]
 commands:
   serve    [--data DIR] [--port 3000] [--otlp-http-port 4318] [--otlp-grpc-port 4317]
            [--config FILE] [--storage embedded|clickhouse] [--clickhouse-url URL] [--retention 7d]
-           [--host 0.0.0.0] [--max-body-bytes N] [--max-inflight-bytes N] [--wal-sync always|none]
+           [--host 0.0.0.0] [--max-body-bytes N] [--max-inflight-bytes N] [--memory-limit 2GiB] [--wal-sync always|none]
            [--checkpoint-interval 10s] [--api-keys k1,k2]
            every flag also as ARIADNE_<FLAG_IN_CAPS>, e.g. ARIADNE_DATA, ARIADNE_PORT
   trace    <traceId> [--analyze] [--json] [--url http://localhost:3000]

@@ -2,6 +2,7 @@
 // Precedence: flag > ARIADNE_* env var > config file > default.
 
 import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { parseDuration, type Nanos } from '@ariadne/model';
 
 export interface ServerConfig {
@@ -21,6 +22,12 @@ export interface ServerConfig {
   maxBodyBytes: number;
   /** request bodies being processed at once before new ones get 503 */
   maxInflightBytes: number;
+  /**
+   * The process's resident memory the server keeps under: above 90% of it
+   * receivers answer 503 (retryable) and the store flushes; the store's
+   * buffers are sized from it.
+   */
+  memoryLimitBytes: number;
   /** WAL fsync policy: 'always' acknowledges only after fdatasync */
   walSync: 'always' | 'none';
   /** how often the store is flushed and the WAL truncated */
@@ -41,6 +48,7 @@ export const DEFAULTS: ServerConfig = {
   retentionIntervalMs: 60_000,
   maxBodyBytes: 20 * 1024 * 1024,
   maxInflightBytes: 512 * 1024 * 1024,
+  memoryLimitBytes: defaultMemoryLimit(),
   walSync: 'always',
   checkpointIntervalMs: 10_000,
   apiKeys: [],
@@ -69,6 +77,11 @@ const FLAGS: Record<string, (c: ServerConfig, v: string) => void> = {
   },
   'max-body-bytes': (c, v) => (c.maxBodyBytes = positiveInt('max-body-bytes', v)),
   'max-inflight-bytes': (c, v) => (c.maxInflightBytes = positiveInt('max-inflight-bytes', v)),
+  'memory-limit': (c, v) => {
+    const n = parseSize(v);
+    if (n === undefined || n < 64 * 2 ** 20) throw new ConfigError(`--memory-limit must be a size of at least 64MiB like 2GiB or 1536MiB, not '${v}'`);
+    c.memoryLimitBytes = n;
+  },
   'wal-sync': (c, v) => {
     if (v !== 'always' && v !== 'none') throw new ConfigError(`--wal-sync must be 'always' or 'none', not '${v}'`);
     c.walSync = v;
@@ -82,6 +95,22 @@ const FLAGS: Record<string, (c: ServerConfig, v: string) => void> = {
 };
 
 export class ConfigError extends Error {}
+
+/** 2 GiB, or half the machine's memory when that is less. */
+export function defaultMemoryLimit(): number {
+  return Math.min(2 * 2 ** 30, Math.floor(totalmem() / 2));
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+
+/** Bytes of `1536MiB`, `2GiB`, `1.5GB`, `1048576`; undefined for anything else. */
+export function parseSize(v: string): number | undefined {
+  const m = /^(\d{1,15}(?:\.\d{1,6})?)\s?([a-zA-Z]{0,3})$/.exec(v.trim());
+  if (!m) return undefined;
+  const unit = SIZE_UNITS[m[2]!.toLowerCase()];
+  if (unit === undefined) return undefined;
+  return Math.floor(Number(m[1]) * unit);
+}
 
 function port(name: string, v: string): number {
   const n = Number(v);

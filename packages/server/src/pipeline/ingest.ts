@@ -36,8 +36,16 @@ function encodedWriter(store: TraceStore): EncodedWriter | undefined {
 
 const FORMAT_NAME = { [1]: 'otlp-proto', [2]: 'otlp-json' } as const;
 
+/** Why a request was refused before its body was read (answer 503 / UNAVAILABLE with Retry-After). */
+export interface Refusal {
+  reason: 'overloaded' | 'memory_limit';
+  message: string;
+}
+
 export interface IngesterOptions {
   maxInflightBytes: number;
+  /** true while the process is over its memory limit's soft limit (see MemoryLimiter) */
+  overMemoryLimit?: () => boolean;
   checkpointIntervalMs: number;
   log?: (msg: string) => void;
 }
@@ -87,14 +95,18 @@ export class Ingester {
   }
 
   /**
-   * Reserves room for a request body before it is read. False means the
-   * server is over its in-flight limit: answer 503 with Retry-After.
+   * Reserves room for a request body before it is read; a refusal means the
+   * server is over its in-flight bytes or its memory limit: answer 503 with
+   * Retry-After (nothing reserved, no release()).
    */
-  reserve(bytes: number): boolean {
-    if (this.inflight > 0 && this.inflight + bytes > this.opts.maxInflightBytes) return false;
+  reserve(bytes: number): Refusal | undefined {
+    if (this.opts.overMemoryLimit?.()) return { reason: 'memory_limit', message: 'server is over its memory limit; retry later' };
+    if (this.inflight > 0 && this.inflight + bytes > this.opts.maxInflightBytes) {
+      return { reason: 'overloaded', message: 'server is over its in-flight memory limit; retry later' };
+    }
     this.inflight += bytes;
     this.metrics.inflightBytes.set(this.inflight);
-    return true;
+    return undefined;
   }
 
   release(bytes: number): void {

@@ -53,9 +53,10 @@ export async function startOtlpGrpc(deps: OtlpGrpcDeps, host: string, port: numb
         callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or invalid API key (send authorization: Bearer <key> or x-api-key metadata)' });
         return;
       }
-      if (!ingester.reserve(body.length)) {
-        metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'overloaded' });
-        callback({ code: grpc.status.UNAVAILABLE, details: 'server is over its in-flight memory limit; retry later' });
+      const refusal = ingester.reserve(body.length);
+      if (refusal) {
+        metrics.requestsRefused.inc({ receiver: RECEIVER, reason: refusal.reason });
+        callback({ code: grpc.status.UNAVAILABLE, details: refusal.message });
         return;
       }
       const release = () => ingester.release(body.length);

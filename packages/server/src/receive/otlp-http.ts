@@ -94,10 +94,11 @@ export function otlpHttpHandler(deps: OtlpHttpDeps) {
       return errorResponse(kind, 413, RESOURCE_EXHAUSTED, `request body of ${declared} bytes exceeds the ${maxBodyBytes}-byte limit`, { connection: 'close' });
     }
     const reserve = Number.isFinite(declared) && declared > 0 ? declared : 64 * 1024;
-    if (!ingester.reserve(reserve)) {
-      metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'overloaded' });
+    const refusal = ingester.reserve(reserve);
+    if (refusal) {
+      metrics.requestsRefused.inc({ receiver: RECEIVER, reason: refusal.reason });
       req.resume();
-      return errorResponse(kind, 503, UNAVAILABLE, 'server is over its in-flight memory limit; retry later', { 'retry-after': '1' });
+      return errorResponse(kind, 503, UNAVAILABLE, refusal.message, { 'retry-after': '1' });
     }
     try {
       const raw = await readRaw(req, maxBodyBytes);

@@ -76,10 +76,11 @@ export function racewayHandler(deps: RacewayHttpDeps) {
       return refuse(413, 'too_large', `request body of ${declared} bytes exceeds the ${maxBodyBytes}-byte limit`);
     }
     const reserve = Number.isFinite(declared) && declared > 0 ? declared : 64 * 1024;
-    if (!ingester.reserve(reserve)) {
-      metrics.requestsRefused.inc({ receiver: RACEWAY_RECEIVER, reason: 'overloaded' });
+    const refusal = ingester.reserve(reserve);
+    if (refusal) {
+      metrics.requestsRefused.inc({ receiver: RACEWAY_RECEIVER, reason: refusal.reason });
       req.resume();
-      return answer(503, { success: false, error: 'server is over its in-flight memory limit; retry later' }, { 'retry-after': '1' });
+      return answer(503, { success: false, error: refusal.message }, { 'retry-after': '1' });
     }
     try {
       const raw = await readRaw(req, maxBodyBytes);
