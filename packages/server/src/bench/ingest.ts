@@ -53,6 +53,8 @@ export interface IngestBenchResult {
   /** the load generator's own CPU (this process), sharing the machine's cores with the server */
   clientCpuPercent: number;
   peakRssBytes: number;
+  /** the server's --memory-limit (its default): peak RSS must stay under it */
+  memoryLimitBytes: number;
   payloadBytesPerSpan: number;
   concurrency: number;
   walSync: string;
@@ -229,6 +231,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
       cpuPercent: (ticks / 100 / elapsed) * 100,
       clientCpuPercent: ((clientCpu.user + clientCpu.system) / 1e6 / elapsed) * 100,
       peakRssBytes: rss,
+      memoryLimitBytes: DEFAULTS.memoryLimitBytes,
       payloadBytesPerSpan: avgBytes / o.spansPerRequest,
       concurrency: o.concurrency,
       walSync: o.walSync,

@@ -31,7 +31,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
         console.log(`  acked / stored / lost  ${r.spansAcked} / ${r.spansStored} / ${r.lost}`);
         console.log(`  failed requests        ${r.failedRequests}`);
         console.log(`  server CPU             ${r.cpuPercent.toFixed(0)}% (of one core)`);
-        console.log(`  server peak RSS        ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+        console.log(`  server peak RSS        ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB (memory limit ${(r.memoryLimitBytes / 2 ** 20).toFixed(0)} MiB)`);
+        console.log(`  load generator CPU     ${r.clientCpuPercent.toFixed(0)}%`);
       }
       return r.lost === 0 ? 0 : 1;
     }

@@ -10,14 +10,29 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeTraceRequestJson, decodeTraceRequestProto } from '../../receive/otlp/index.js';
 import type { TraceStore } from '../types.js';
-import type { OpenStore, Reply, Request, StoreMethod, WorkerInit } from './protocol.js';
+import type { Envelope, OpenStore, Reply, Request, StoreMethod, WorkerInit } from './protocol.js';
 import { STORE_METHODS, serializeError } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main.js runs only as a worker thread (see WorkerStore)');
 
 const init = workerData as WorkerInit;
-const send = (reply: Reply) => port.postMessage(reply);
+// Replies made in one turn of this thread's loop go in one message.
+let outbox: Reply[] = [];
+const flushOutbox = () => {
+  const replies = outbox;
+  if (replies.length === 0) return;
+  outbox = [];
+  port.postMessage(replies.length === 1 ? replies[0]! : { type: 'batch', replies });
+};
+const send = (reply: Reply) => {
+  if (outbox.push(reply) === 1) setImmediate(flushOutbox);
+};
+/** Posts at once, after what waits in the outbox (for the last words before the port closes). */
+const sendNow = (reply: Reply) => {
+  outbox.push(reply);
+  flushOutbox();
+};
 const methods = new Set<string>(STORE_METHODS);
 
 let store: TraceStore;
@@ -25,10 +40,13 @@ try {
   const mod = (await import(init.module)) as { openStore?: OpenStore };
   if (typeof mod.openStore !== 'function') throw new Error(`${init.module} does not export openStore(options)`);
   store = await mod.openStore(init.options, { log: (message) => send({ type: 'log', message }) });
-  port.on('message', (req: Request) => void serve(req));
-  send({ type: 'ready' });
+  port.on('message', (msg: Envelope) => {
+    if ('batch' in msg) for (const req of msg.batch) void serve(req);
+    else void serve(msg);
+  });
+  sendNow({ type: 'ready' });
 } catch (e) {
-  send({ type: 'open-failed', error: serializeError(e) });
+  sendNow({ type: 'open-failed', error: serializeError(e) });
   port.close();
 }
 

@@ -90,6 +90,9 @@ interface Pending {
 export class WorkerStore implements TraceStore {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** encoded writes not posted yet (see send) */
+  private outbox: Request[] = [];
+  private outboxTransfers: ArrayBuffer[] = [];
   /** Set once the worker is gone: why later calls fail. */
   private gone: string | undefined;
   private closing: Promise<void> | undefined;
@@ -117,8 +120,11 @@ export class WorkerStore implements TraceStore {
     this.onFailure = opts.onFailure;
     this.opened = new Promise((resolve, reject) => (this.openSettle = { resolve, reject }));
     const log = opts.log ?? ((msg: string) => console.warn(msg));
-    worker.on('message', (reply: Reply) => {
+    const onReply = (reply: Reply): void => {
       switch (reply.type) {
+        case 'batch':
+          for (const r of reply.replies) onReply(r);
+          return;
         case 'result': {
           const p = this.pending.get(reply.id);
           if (!p) return;
@@ -139,7 +145,8 @@ export class WorkerStore implements TraceStore {
           this.openSettle.reject(errorFrom(reply.error));
           return;
       }
-    });
+    };
+    worker.on('message', onReply);
     // Listening to 'error' is what keeps a crash in the worker from being one in this thread.
     worker.on('error', (e) => this.die(`store worker crashed: ${e.message}`));
     worker.on('exit', (code) => this.die(`store worker exited (code ${code})`));
@@ -268,11 +275,26 @@ export class WorkerStore implements TraceStore {
     return this.send(method, args);
   }
 
-  /** Posts one request (synchronously) and returns the promise its reply settles. */
+  /**
+   * Sends one request and returns the promise its reply settles. Encoded
+   * writes (always cloneable) wait in the outbox for the end of this turn of
+   * the event loop and go together; any other call first posts the outbox,
+   * then itself, so calls reach the worker in the order they were made.
+   */
   private send(method: StoreMethod | 'writeEncoded', payload: unknown, transfer?: ArrayBuffer): Promise<unknown> {
     if (this.gone !== undefined) return Promise.reject(this.goneError());
     const id = this.nextId++;
     const req = (method === 'writeEncoded' ? { id, method, ...(payload as object) } : { id, method, args: payload }) as Request;
+    if (method === 'writeEncoded') {
+      return new Promise((resolve, reject) => {
+        if (this.pending.size === 0) this.worker.ref();
+        this.pending.set(id, { resolve, reject });
+        this.outbox.push(req);
+        if (transfer) this.outboxTransfers.push(transfer);
+        if (this.outbox.length === 1) setImmediate(() => this.postOutbox());
+      });
+    }
+    this.postOutbox();
     return new Promise((resolve, reject) => {
       try {
         this.worker.postMessage(req, transfer ? [transfer] : []);
@@ -284,6 +306,17 @@ export class WorkerStore implements TraceStore {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
     });
+  }
+
+  private postOutbox(): void {
+    if (this.outbox.length === 0) return;
+    const batch = this.outbox;
+    const transfers = this.outboxTransfers;
+    this.outbox = [];
+    this.outboxTransfers = [];
+    // A worker that died meanwhile has rejected these already (die()).
+    if (this.gone !== undefined) return;
+    this.worker.postMessage(batch.length === 1 ? batch[0]! : { batch }, transfers);
   }
 
   private goneError(): Error {
