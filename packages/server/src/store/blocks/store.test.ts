@@ -73,6 +73,28 @@ describe('BlockStore', () => {
       await store.close();
     }));
 
+  it('abandons a compaction under way on close: nothing lost or doubled after reopening', () =>
+    withDir(async (dir) => {
+      const store = await BlockStore.open({ dir, flushSpans: 20_000, compaction: 'worker', compactMinBlocks: 2, compactSpans: 1 << 20 });
+      const all: Span[] = [];
+      for (let i = 0; i < 4; i++) {
+        const batch = generateTraces(900 + i, 2000, 1_700_000_000_000_000_000n);
+        all.push(...batch);
+        await store.write(batch);
+        await store.flush(); // each flush installs a small block and schedules a compaction
+      }
+      await store.close(); // a compaction of 80k spans is (almost surely) running now
+      const again = await BlockStore.open({ dir, compaction: 'off' });
+      try {
+        assert.equal((await again.stats()).spans, all.length);
+        for (const id of [all[0]!.traceId, all[30_000]!.traceId, all.at(-1)!.traceId]) {
+          assertSameSpans(await again.getTrace(id), all.filter((s) => s.traceId === id));
+        }
+      } finally {
+        await again.close();
+      }
+    }));
+
   it('leaves unflushed spans to the WAL when told not to flush on close', () =>
     withDir(async (dir) => {
       let store = await open(dir, { flushOnClose: false });

@@ -388,6 +388,7 @@ export class BlockStore implements TraceStore {
           while (!this.closing && (await this.compactOnce(false)));
         } while (this.compactAgain && !this.closing);
       } catch (e) {
+        if (this.closing) return; // abandoned by close(), not failed
         this.counters.compactionFailures++;
         this.opts.log(`block store: compaction failed: ${(e as Error).message}`);
       } finally {
@@ -662,6 +663,11 @@ export class BlockStore implements TraceStore {
   async close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.timer);
+      // A compaction under way is abandoned, not awaited: its sources stay
+      // until its output is installed, and open() settles whatever it left
+      // (an output without deleted sources, a temp file). Shutting down costs
+      // the head's flush, not a merge of a million spans.
+      if (this.opts.compaction === 'worker') await this.compactWorker.terminate();
       let failure: unknown;
       if (this.opts.flushOnClose) await this.flushHeadForClose().catch((e) => (failure = e));
       await this.tail.catch(() => {});
