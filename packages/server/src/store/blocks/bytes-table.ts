@@ -44,7 +44,8 @@ export class BytesTable {
       a.set(this.arena.subarray(0, this.used));
       this.arena = a;
     }
-    this.arena.set(buf.subarray(start, end), this.used);
+    const arena = this.arena;
+    for (let i = 0, at = this.used; i < n; i++) arena[at + i] = buf[start + i]!;
     this.starts[e] = this.used;
     this.used += n;
     this.starts[e + 1] = this.used;

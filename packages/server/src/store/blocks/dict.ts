@@ -47,8 +47,10 @@ function appendAsciiPlain(w: ByteWriter, buf: Uint8Array, start: number, end: nu
   // as str(): header = byte length * 2 (UTF-8), then the bytes
   w.uvar(n * 2);
   w.ensure(n);
-  w.buf.set(buf.subarray(start, end), w.pos);
-  w.pos += n;
+  const b = w.buf;
+  let p = w.pos;
+  for (let i = start; i < end; i++) b[p++] = buf[i]!; // (a subarray per value would cost more than the copy)
+  w.pos = p;
   return true;
 }
 
@@ -400,10 +402,13 @@ export interface ShapeNode {
   keyId: number;
   vtype: VType;
   dict: ValueDict | undefined;
+  /** the child taken last, and its key as UTF-8: the OTLP path checks the next key's bytes against it before any lookup */
+  lastChild: ShapeNode | undefined;
+  keyBytes: Uint8Array | undefined;
 }
 
 export class Shapes {
-  readonly root: ShapeNode = { id: 0, next: undefined, keyId: -1, vtype: 0, dict: undefined };
+  readonly root: ShapeNode = { id: 0, next: undefined, keyId: -1, vtype: 0, dict: undefined, lastChild: undefined, keyBytes: undefined };
   /** shape id -> flat [keyId, vtype, keyId, vtype, ...] */
   readonly list: Int32Array[] = [new Int32Array(0)];
   private readonly nodes: ShapeNode[] = [this.root];
@@ -430,7 +435,7 @@ export class Shapes {
     flat.set(prev);
     flat[prev.length] = keyId;
     flat[prev.length + 1] = vtype;
-    const child: ShapeNode = { id: this.list.length, next: undefined, keyId, vtype, dict };
+    const child: ShapeNode = { id: this.list.length, next: undefined, keyId, vtype, dict, lastChild: undefined, keyBytes: undefined };
     this.list.push(flat);
     this.nodes.push(child);
     byType.push(child);

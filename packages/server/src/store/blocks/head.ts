@@ -20,6 +20,7 @@ import type { ValueDictSnapshot } from './dict.js';
 import { VType, textProbe, valueMatches } from './values.js';
 import type { InstrumentationScope, Resource } from '@ariadne/model';
 import { Staged } from './staged.js';
+import { BytesTable } from './bytes-table.js';
 
 const SAFE = 2 ** 53;
 
@@ -99,6 +100,9 @@ export class Head {
   readonly shapes = new Shapes(this.strings, this.dicts);
   readonly resources = new ObjectTable<Resource>(resourceKey);
   readonly scopes = new ObjectTable<InstrumentationScope>(scopeKey);
+  /** the OTLP path's lookups of resources and scopes by their encoded bytes */
+  readonly resourceBytes = new BytesTable();
+  readonly scopeBytes = new BytesTable();
   /** resource id -> string id of its service name (filled by the OTLP path) */
   readonly resourceService: number[] = [];
 

@@ -16,7 +16,8 @@ import { Buffer } from 'node:buffer';
 import { serviceOf } from '@ariadne/model';
 import type { SpanEvent, SpanLink } from '@ariadne/model';
 import { decodeAnyValueAt, decodeEventAt, decodeLinkAt, decodeResourceAt, decodeScopeAt } from '../../receive/otlp/decode-proto.js';
-import type { ShapeNode } from './dict.js';
+import type { ObjectTable, ShapeNode } from './dict.js';
+import type { BytesTable } from './bytes-table.js';
 import { utf8Text } from './dict.js';
 import type { Head } from './head.js';
 import type { Staged } from './staged.js';
@@ -150,6 +151,28 @@ function encodingKey(ranges: readonly number[], tail: string): string {
   return k + '\u0101' + tail;
 }
 
+/**
+ * The id of the resource or scope encoded in `ranges` (its occurrences) with
+ * `schemaUrl`: one occurrence is looked up by its bytes, anything else by a
+ * string of them.
+ */
+function objectId<T extends { schemaUrl: string }>(
+  table: ObjectTable<T>,
+  byBytes: BytesTable,
+  ranges: readonly number[],
+  schemaUrl: string,
+  decode: (buf: Buffer, ranges: readonly number[], schemaUrl: string) => T,
+): number {
+  if (ranges.length === 2) {
+    const id = byBytes.get(buf, ranges[0]!, ranges[1]!);
+    if (id >= 0 && table.values[id]!.schemaUrl === schemaUrl) return id;
+    const made = table.idByEncoding(encodingKey(ranges, schemaUrl), () => decode(buf, ranges, schemaUrl));
+    if (id < 0) byBytes.set(buf, ranges[0]!, ranges[1]!, made);
+    return made;
+  }
+  return table.idByEncoding(encodingKey(ranges, schemaUrl), () => decode(buf, ranges, schemaUrl));
+}
+
 // ---- messages ----
 
 function resourceSpans(head: Head, st: Staged, end: number): void {
@@ -168,7 +191,7 @@ function resourceSpans(head: Head, st: Staged, end: number): void {
     } else skip(tag);
   }
   const rs = ranges ?? [];
-  const resource = head.resources.idByEncoding(encodingKey(rs, schemaUrl), () => decodeResourceAt(buf, rs, schemaUrl));
+  const resource = objectId(head.resources, head.resourceBytes, rs, schemaUrl, decodeResourceAt);
   let service = head.resourceService[resource];
   if (service === undefined) head.resourceService[resource] = service = head.strings.id(serviceOf(head.resources.values[resource]!));
   for (let i = 0; i < scopeSpans.length; i += 2) {
@@ -193,7 +216,7 @@ function scopeSpansOf(head: Head, st: Staged, end: number, resource: number, ser
   }
   if (!spans) return;
   const rs = ranges ?? [];
-  const scope = head.scopes.idByEncoding(encodingKey(rs, schemaUrl), () => decodeScopeAt(buf, rs, schemaUrl));
+  const scope = objectId(head.scopes, head.scopeBytes, rs, schemaUrl, decodeScopeAt);
   for (let i = 0; i < spans.length; i += 2) {
     pos = spans[i]!;
     span(head, st, spans[i + 1]!, resource, scope, service);
@@ -392,8 +415,59 @@ function span(head: Head, st: Staged, end: number, resource: number, scope: numb
   }
 }
 
-/** One KeyValue: the next node of the shape trie, its value id staged. */
+/**
+ * One KeyValue: the next node of the shape trie, its value id staged. What
+ * SDKs send (key, then a value holding one scalar, short lengths) is read
+ * without the general loop; anything else takes it.
+ */
 function keyValue(head: Head, st: Staged, end: number, node: ShapeNode): ShapeNode {
+  const p = pos;
+  const kn = buf[p + 1]!;
+  if (buf[p] === 0x0a && kn < 0x80 && buf[p + 2 + kn] === 0x12) {
+    const vAt = p + 3 + kn;
+    const vn = buf[vAt]!;
+    const tag = buf[vAt + 1]!;
+    const body = vAt + 2;
+    if (vn < 0x80 && vAt + 1 + vn === end) {
+      // the value's type, from its one field
+      const vt =
+        tag === 0x0a && buf[body]! < 0x80 && body + 1 + buf[body]! === end ? VType.STRING
+        : tag === 0x21 && body + 8 === end ? VType.DOUBLE
+        : (tag === 0x10 || tag === 0x18) && buf[body]! < 0x80 && body + 1 === end ? (tag === 0x10 ? VType.BOOL : VType.INT) // one-byte varint
+        : -1;
+      if (vt >= 0) {
+        // spans of one shape repeat their keys in order: try the child taken last before any lookup
+        let next = node.lastChild;
+        if (next === undefined || next.vtype !== vt || !sameBytes(next.keyBytes!, p + 2, kn)) {
+          next = head.shapes.child(node, head.strings.values[head.strings.idUtf8(buf, p + 2, p + 2 + kn)]!, vt as VType);
+          next.keyBytes ??= Uint8Array.from(buf.subarray(p + 2, p + 2 + kn));
+          node.lastChild = next;
+        }
+        const dict = next.dict!;
+        const id =
+          vt === VType.STRING ? dict.idUtf8(buf, body + 1, end)
+          : vt === VType.DOUBLE ? dict.idDouble(buf.readDoubleLE(body))
+          : vt === VType.BOOL ? (buf[body] !== 0 ? 1 : 0)
+          : dict.keyed(SMALL_INT_TEXT[buf[body]!]!);
+        st.ensureAttrs(1);
+        st.attrVals[st.attrCount++] = id;
+        pos = end;
+        return next;
+      }
+    }
+  }
+  return keyValueAnyShape(head, st, end, node);
+}
+
+function sameBytes(b: Uint8Array, at: number, n: number): boolean {
+  if (b.length !== n) return false;
+  for (let i = 0; i < n; i++) if (b[i] !== buf[at + i]) return false;
+  return true;
+}
+
+const SMALL_INT_TEXT = Array.from({ length: 128 }, (_, i) => String(i));
+
+function keyValueAnyShape(head: Head, st: Staged, end: number, node: ShapeNode): ShapeNode {
   let k0 = 0;
   let k1 = 0;
   let v0 = -1;
