@@ -35,6 +35,7 @@ function encodedWriter(store: TraceStore): EncodedWriter | undefined {
 }
 
 const FORMAT_NAME = { [1]: 'otlp-proto', [2]: 'otlp-json' } as const;
+const FORMAT_BYTE = { [1]: Uint8Array.of(1), [2]: Uint8Array.of(2) } as const;
 
 /** Why a request was refused before its body was read (answer 503 / UNAVAILABLE with Retry-After). */
 export interface Refusal {
@@ -142,12 +143,13 @@ export class Ingester {
   async ingestEncoded(receiver: string, format: WalFormat, body: Uint8Array, validSpans: number): Promise<IngestOutcome> {
     if (this.closed || !this.ready) return { ok: false, reason: 'unavailable', message: 'server is starting or stopping; retry' };
     if (validSpans === 0) return { ok: true, accepted: 0 };
-    const record = walRecord(format, body);
+    // the WAL record is the format byte and the body, written as two parts (no copy)
+    const record = [FORMAT_BYTE[format], body];
     const encoded = encodedWriter(this.store);
     try {
       // protobuf was validated on this thread (validSpans is its count): the store need not check it again
-      if (encoded) await encoded.writeEncoded(record.subarray(1), format === WalFormat.OTLP_PROTO ? { format: 'otlp-proto', validatedSpans: validSpans } : { format: 'otlp-json' });
-      else await this.store.write(decodeWalRecord(record));
+      if (encoded) await encoded.writeEncoded(body, format === WalFormat.OTLP_PROTO ? { format: 'otlp-proto', validatedSpans: validSpans } : { format: 'otlp-json' });
+      else await this.store.write(decodeWalRecord(walRecord(format, body)));
       await this.wal.append(record);
     } catch (e) {
       this.metrics.requestsRefused.inc({ receiver, reason: 'unavailable' });

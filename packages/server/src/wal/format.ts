@@ -73,6 +73,15 @@ export function recordCrc(payload: Uint8Array): number {
   return recordCrcFrom(len, payload);
 }
 
+/** recordCrc of the concatenation of `parts` (whose lengths add up to `length`), without concatenating them. */
+export function recordCrcOfParts(length: number, parts: readonly Uint8Array[]): number {
+  const len = Buffer.allocUnsafe(4);
+  len.writeUInt32LE(length, 0);
+  let crc = crc32(len);
+  for (const p of parts) if (p.length > 0) crc = crc32(p, crc); // (empty parts: see recordCrcFrom)
+  return crc;
+}
+
 /** Same as recordCrc when the length field is already in a buffer. */
 export function recordCrcFrom(lenField: Uint8Array, payload: Uint8Array): number {
   const seed = crc32(lenField);

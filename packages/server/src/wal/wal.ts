@@ -13,6 +13,7 @@ import {
   encodeSegmentHeader,
   parseSegmentFileName,
   recordCrc,
+  recordCrcOfParts,
   segmentFileName,
   writeRecordHeader,
 } from './format.js';
@@ -94,7 +95,9 @@ interface WalInit {
 }
 
 interface Pending {
-  payload: Uint8Array;
+  /** the payload's parts, written one after the other */
+  parts: readonly Uint8Array[];
+  length: number;
   crc: number;
   lsn: bigint;
   /** performance.now() at append; only read when maxGroupDelayMs > 0. */
@@ -179,27 +182,32 @@ export class Wal {
    * `sync`). Never throws: bad input, a closed log and I/O errors reject. The
    * payload is written without copying, so it must not change until the
    * promise settles. After an I/O error every later append rejects too
-   * (the state of the file is unknown); close and reopen to recover.
+   * (the state of the file is unknown); close and reopen to recover. The
+   * payload may come in parts (a format byte and a body, say): the record
+   * holds them one after the other, and nothing is copied to join them.
    */
-  append(payload: Uint8Array): Promise<bigint> {
+  append(payload: Uint8Array | readonly Uint8Array[]): Promise<bigint> {
     try {
       if (this.#closing) return Promise.reject(new Error(`wal: append after close (${this.#dir})`));
       if (this.#failure) return Promise.reject(this.#failure);
-      if (!(payload instanceof Uint8Array)) {
-        return Promise.reject(new TypeError('wal: payload must be a Uint8Array'));
+      const parts = payload instanceof Uint8Array ? [payload] : payload;
+      if (!Array.isArray(parts) || !parts.every((p) => p instanceof Uint8Array)) {
+        return Promise.reject(new TypeError('wal: payload must be a Uint8Array or an array of them'));
       }
-      if (payload.length > MAX_PAYLOAD_BYTES) {
+      let length = 0;
+      for (const p of parts) length += p.length;
+      if (length > MAX_PAYLOAD_BYTES) {
         return Promise.reject(
-          new RangeError(`wal: payload of ${payload.length} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`),
+          new RangeError(`wal: payload of ${length} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`),
         );
       }
-      const crc = recordCrc(payload);
+      const crc = recordCrcOfParts(length, parts);
       const lsn = this.#nextLsn++;
       const at = this.#groupDelayMs > 0 ? performance.now() : 0;
       return new Promise<bigint>((resolve, reject) => {
-        this.#queue.push({ payload, crc, lsn, at, resolve, reject });
+        this.#queue.push({ parts, length, crc, lsn, at, resolve, reject });
         this.#pendingAppends++;
-        this.#pendingBytes += payload.length;
+        this.#pendingBytes += length;
         this.#kick();
       });
     } catch (e) {
@@ -338,7 +346,7 @@ export class Wal {
     try {
       if (this.#failure) throw this.#failure;
       const first = queue[0]!;
-      const firstFrame = RECORD_HEADER_BYTES + first.payload.length;
+      const firstFrame = RECORD_HEADER_BYTES + first.length;
       if (this.#writePos > SEGMENT_HEADER_BYTES && this.#writePos + firstFrame > this.#segmentBytes) {
         await this.#rotate(first.lsn);
       }
@@ -348,7 +356,7 @@ export class Wal {
       let n = 0;
       let bytes = 0;
       while (n < queue.length) {
-        const frame = RECORD_HEADER_BYTES + queue[n]!.payload.length;
+        const frame = RECORD_HEADER_BYTES + queue[n]!.length;
         if (n > 0 && bytes + frame > room) break;
         bytes += frame;
         n++;
@@ -360,9 +368,9 @@ export class Wal {
       for (let i = 0; i < n; i++) {
         const p = group[i]!;
         const h = i * RECORD_HEADER_BYTES;
-        writeRecordHeader(heads, h, p.payload.length, p.crc);
+        writeRecordHeader(heads, h, p.length, p.crc);
         iov.push(heads.subarray(h, h + RECORD_HEADER_BYTES));
-        if (p.payload.length > 0) iov.push(p.payload);
+        for (const part of p.parts) if (part.length > 0) iov.push(part);
       }
       await writeFully(this.#fh, iov, this.#writePos);
       this.#writePos += bytes;
@@ -386,7 +394,7 @@ export class Wal {
 
   #settle(p: Pending): Pending {
     this.#pendingAppends--;
-    this.#pendingBytes -= p.payload.length;
+    this.#pendingBytes -= p.length;
     return p;
   }
 
