@@ -126,13 +126,17 @@ export function selfTimesOnIndex(ix: TraceIndex, { threshold = 0.1 }: SelfTimeOp
   const { covered, perSpan } = splitConcurrent(ivStart.subarray(0, iv), ivEnd.subarray(0, iv));
   const wallPerService = new Float64Array(services.length);
   const seen = new Uint8Array(services.length);
+  const seenOrder: number[] = []; // the order roundToTotal sums in, which counts past 2^53 ns
   for (let k = 0; k < iv; k++) {
     const v = service[ivSpan[k]!]!;
     wallPerService[v]! += perSpan[k]!;
-    seen[v] = 1;
+    if (!seen[v]) {
+      seen[v] = 1;
+      seenOrder.push(v);
+    }
   }
   const wallRaw = new Map<string, number>();
-  for (let v = 0; v < services.length; v++) if (seen[v]) wallRaw.set(services[v]!, wallPerService[v]!);
+  for (const v of seenOrder) wallRaw.set(services[v]!, wallPerService[v]!);
   return {
     selfTimes: selfById,
     bottlenecks,
@@ -183,8 +187,8 @@ function splitConcurrent(s: Float64Array, e: Float64Array): { covered: number; p
 }
 
 /**
- * Indices of `keys` (integers spanning less than 2^53) in ascending key order,
- * stable: LSD radix sort on the offset from the smallest key, in as few
+ * Indices of `keys` (integers) in ascending key order, stable: LSD radix
+ * sort on the offset from the smallest key, in as few
  * passes as 16-bit digits need, with digits of equal width (a trace of a
  * minute spans ~2^36 ns: three passes of 12 bits, whose counts fit in L1).
  */
@@ -200,6 +204,8 @@ function radixOrder(keys: Float64Array): Int32Array {
     if (v > hi) hi = v;
   }
   if (!(hi > lo)) return order;
+  // Offsets from lo round beyond 2^53 (a trace of 104 days or more): compare.
+  if (!(hi - lo < 2 ** 53)) return order.sort((a, b) => keys[a]! - keys[b]! || a - b);
   let bits = 1;
   while (2 ** bits <= hi - lo) bits++;
   const passes = Math.ceil(bits / 16);

@@ -112,24 +112,50 @@ export function buildIndex(input: readonly Span[]): TraceIndex {
   return { spans, n, base, start, end, parent, childOffset, children, roots, order, service, services, resource, resources, kind, async, ids: { record } };
 }
 
+// One 64-bit slot seen as two 32-bit words: a bigint stored into it reads
+// back as two numbers, without allocating.
+const slot = new BigUint64Array(1);
+const word = new Uint32Array(slot.buffer);
+const LOW = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HIGH = 1 - LOW;
+const U64_MAX = 0xffffffffffffffffn;
+
 /**
  * Start and end of every span in ns from the earliest start, as exact
- * float64 integers: taken from the first span's start, then moved.
+ * float64 integers. A bigint subtraction per time allocates (~10 MB of
+ * garbage per 100k spans); instead each time goes through `slot`, relative to
+ * the first span's start, and is then moved to the earliest. Times outside
+ * uint64, or a trace spanning 2^53 ns (104 days) or more, take bigint
+ * arithmetic (rounding the same way).
  */
 function times(spans: readonly Span[]): { start: Float64Array; end: Float64Array; base: bigint } {
   const n = spans.length;
   const start = new Float64Array(n);
   const end = new Float64Array(n);
-  const first = n > 0 ? spans[0]!.startTimeUnixNano : 0n;
+  if (n === 0) return { start, end, base: 0n };
+  const first = spans[0]!.startTimeUnixNano;
+  slot[0] = first;
+  const fl = word[LOW]!;
+  const fh = word[HIGH]!;
+  let inRange = first >= 0n && first <= U64_MAX;
   let lo = 0;
+  let hi = 0;
   for (let i = 0; i < n; i++) {
     const s = spans[i]!;
-    const st = Number(s.startTimeUnixNano - first);
-    const en = Number(s.endTimeUnixNano - first);
+    const a = s.startTimeUnixNano;
+    const b = s.endTimeUnixNano;
+    if (a < 0n || a > U64_MAX || b < 0n || b > U64_MAX) inRange = false;
+    slot[0] = a;
+    const st = (word[HIGH]! - fh) * 4294967296 + (word[LOW]! - fl);
+    slot[0] = b;
+    const en = (word[HIGH]! - fh) * 4294967296 + (word[LOW]! - fl);
+    const e = en < st ? st : en;
     start[i] = st;
-    end[i] = en < st ? st : en;
+    end[i] = e;
     if (st < lo) lo = st;
+    if (e > hi) hi = e;
   }
+  if (!inRange || !(hi - lo < 2 ** 53)) return bigintTimes(spans, start, end);
   if (lo < 0) {
     for (let i = 0; i < n; i++) {
       start[i]! -= lo;
@@ -137,6 +163,19 @@ function times(spans: readonly Span[]): { start: Float64Array; end: Float64Array
     }
   }
   return { start, end, base: first + BigInt(lo) };
+}
+
+function bigintTimes(spans: readonly Span[], start: Float64Array, end: Float64Array): { start: Float64Array; end: Float64Array; base: bigint } {
+  let base = spans[0]!.startTimeUnixNano;
+  for (const s of spans) if (s.startTimeUnixNano < base) base = s.startTimeUnixNano;
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i]!;
+    const st = Number(s.startTimeUnixNano - base);
+    const en = Number(s.endTimeUnixNano - base);
+    start[i] = st;
+    end[i] = en < st ? st : en;
+  }
+  return { start, end, base };
 }
 
 /** Services and resources numbered in order of first appearance, kinds, and the spans with links. */
@@ -210,7 +249,7 @@ function spanIds(input: readonly Span[]): { spans: Span[]; lookup: Record<string
  * A fresh object with one key per span id, in index order, for a result per
  * span (values are indexes, to be overwritten). The first call takes the
  * index's own id lookup, which is then no longer needed: inserting 100k keys
- * into an object costs about as much as a whole analysis step.
+ * into an object costs ~15 ms, a fifth of a whole analysis.
  */
 export function spanRecord(ix: TraceIndex): Record<string, number> {
   const taken = ix.ids.record;
