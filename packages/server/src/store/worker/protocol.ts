@@ -24,13 +24,16 @@ export interface WorkerInit {
   /** file: URL of the entry module */
   module: string;
   options: unknown;
+  /** the SharedRing writeEncoded bodies travel in (see shared-ring.ts) */
+  ring?: SharedArrayBuffer;
 }
 
 /** main -> worker */
 export type Request =
   | { id: number; method: StoreMethod; args: unknown[] }
   /** An OTLP ExportTraceServiceRequest, decoded and written in the worker */
-  | { id: number; method: 'writeEncoded'; format: EncodedFormat; bytes: Uint8Array; validatedSpans?: number };
+  /** bytes: the request's own copy; or `at`/`length`: where they are in the shared ring */
+  | { id: number; method: 'writeEncoded'; format: EncodedFormat; bytes?: Uint8Array; at?: number; length?: number; validatedSpans?: number };
 
 /**
  * main -> worker: what one postMessage carries. Writes posted in one turn of

@@ -7,6 +7,7 @@
 // thread: a store's own ordering rules (write visible once it resolves) hold,
 // since a call reaches the store in the order it was sent.
 
+import { Buffer } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeTraceRequestJson, decodeTraceRequestProto } from '../../receive/otlp/index.js';
 import type { TraceStore } from '../types.js';
@@ -17,6 +18,7 @@ const port = parentPort;
 if (!port) throw new Error('worker-main.js runs only as a worker thread (see WorkerStore)');
 
 const init = workerData as WorkerInit;
+const ring = init.ring ? Buffer.from(init.ring) : undefined;
 // Replies made in one turn of this thread's loop go in one message.
 let outbox: Reply[] = [];
 const flushOutbox = () => {
@@ -55,13 +57,15 @@ async function serve(req: Request): Promise<void> {
     let value: unknown;
     if (req.method === 'writeEncoded') {
       const json = req.format === 'otlp-json';
+      // a view of the shared ring: read before the reply, after which main reuses the space
+      const bytes = req.bytes ?? ring!.subarray(req.at!, req.at! + req.length!);
       // A store that takes OTLP protobuf itself (the block store) skips building Spans.
       const direct = store as TraceStore & { writeOtlpProto?(bytes: Uint8Array, validatedSpans?: number): Promise<{ spans: number }> };
       if (!json && typeof direct.writeOtlpProto === 'function') {
-        send({ type: 'result', id: req.id, ok: true, value: await direct.writeOtlpProto(req.bytes, req.validatedSpans) });
+        send({ type: 'result', id: req.id, ok: true, value: await direct.writeOtlpProto(bytes, req.validatedSpans) });
         return;
       }
-      const decoded = json ? decodeTraceRequestJson(req.bytes) : decodeTraceRequestProto(req.bytes);
+      const decoded = json ? decodeTraceRequestJson(bytes) : decodeTraceRequestProto(bytes);
       // A SyntaxError (as JSON.parse throws) tells bad input from a failing store.
       if (!decoded.ok) throw new SyntaxError(`cannot decode OTLP ${json ? 'JSON' : 'protobuf'}: ${decoded.error}`);
       const { spans } = decoded.result;

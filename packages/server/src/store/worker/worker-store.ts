@@ -19,6 +19,7 @@ import { Worker } from 'node:worker_threads';
 import type { OperationInfo, RedMetrics, Span, TraceQuery, TraceSummary } from '@ariadne/model';
 import type { RedQuery, StoreStats, TraceStore } from '../types.js';
 import type { EncodedFormat, Reply, Request, SerializedError, StoreMethod, WorkerInit } from './protocol.js';
+import { SharedRing } from './shared-ring.js';
 
 export interface WorkerStoreOptions {
   /**
@@ -43,6 +44,8 @@ export interface WorkerStoreOptions {
   onFailure?: (reason: string) => void;
   /** The worker's V8 heap limits (Node's Worker option); default: V8's, as for the main thread. */
   resourceLimits?: ResourceLimits;
+  /** Size of the shared ring writeEncoded bodies travel in; 0 sends each its own copy. Default 32 MiB. */
+  ringBytes?: number;
 }
 
 export interface WriteEncodedOptions {
@@ -114,6 +117,7 @@ export class WorkerStore implements TraceStore {
   private constructor(
     private readonly worker: Worker,
     opts: WorkerStoreOptions,
+    private readonly ring: SharedRing | undefined,
   ) {
     this.maxWrites = Math.max(1, opts.maxInflightWrites ?? 64);
     this.maxBytes = Math.max(1, opts.maxInflightBytes ?? 64 * 1024 * 1024);
@@ -155,7 +159,10 @@ export class WorkerStore implements TraceStore {
   /** Starts the worker and opens the store in it; rejects with the worker's error if that fails. */
   static async open(opts: WorkerStoreOptions): Promise<WorkerStore> {
     const init: WorkerInit = { module: moduleUrl(opts.module), options: opts.options };
-    const store = new WorkerStore(new Worker(WORKER_SCRIPT, { workerData: init, ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}) }), opts);
+    const ringBytes = opts.ringBytes ?? 32 * 2 ** 20;
+    const ring = ringBytes > 0 ? new SharedRing(ringBytes) : undefined;
+    if (ring) init.ring = ring.buffer;
+    const store = new WorkerStore(new Worker(WORKER_SCRIPT, { workerData: init, ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}) }), opts, ring);
     try {
       await store.opened;
     } catch (e) {
@@ -236,22 +243,37 @@ export class WorkerStore implements TraceStore {
    * were written: for protobuf, the count validateTraceRequestProto gives.
    * Rejects with a SyntaxError if the bytes are not a request, with the
    * store's error if it refuses them. Waits while the in-flight bound is
-   * reached. The bytes are copied at once (or handed over, see `transfer`).
+   * reached. The bytes are copied when the write is admitted (into the shared
+   * ring, or a message of their own; or handed over, see `transfer`), so they
+   * must not change until the promise settles.
    */
   writeEncoded(otlp: Uint8Array, opts: WriteEncodedOptions = {}): Promise<{ spans: number }> {
+    const format = opts.format ?? 'otlp-proto';
+    const validated = format === 'otlp-proto' ? opts.validatedSpans : undefined;
+    if (this.ring && !opts.transfer) {
+      const ring = this.ring;
+      return this.admitWrite(otlp.byteLength, () => {
+        // copied in when admitted (not before: the ring holds only what is in flight)
+        const at = ring.put(otlp);
+        if (at < 0) return this.postCopy(otlp, format, validated, false);
+        const req = { format, at, length: otlp.byteLength, ...(validated === undefined ? {} : { validatedSpans: validated }) };
+        return this.send('writeEncoded', req).finally(() => ring.release(at));
+      }) as Promise<{ spans: number }>;
+    }
+    return this.admitWrite(otlp.byteLength, () => this.postCopy(otlp, format, validated, opts.transfer === true)) as Promise<{ spans: number }>;
+  }
+
+  /** writeEncoded's bytes in a message of their own (copied, or handed over when `transfer` allows). */
+  private postCopy(otlp: Uint8Array, format: EncodedFormat, validated: number | undefined, transfer: boolean): Promise<unknown> {
     const whole = otlp.byteOffset === 0 && otlp.byteLength === otlp.buffer.byteLength;
     let bytes: Uint8Array<ArrayBuffer>;
-    if (opts.transfer && whole && otlp.buffer instanceof ArrayBuffer) {
+    if (transfer && whole && otlp.buffer instanceof ArrayBuffer) {
       bytes = otlp as Uint8Array<ArrayBuffer>;
     } else {
       bytes = new Uint8Array(otlp.byteLength);
       bytes.set(otlp);
     }
-    const format = opts.format ?? 'otlp-proto';
-    const validated = format === 'otlp-proto' ? opts.validatedSpans : undefined;
-    return this.admitWrite(bytes.byteLength, () =>
-      this.send('writeEncoded', validated === undefined ? { format, bytes } : { format, bytes, validatedSpans: validated }, bytes.buffer),
-    ) as Promise<{ spans: number }>;
+    return this.send('writeEncoded', validated === undefined ? { format, bytes } : { format, bytes, validatedSpans: validated }, bytes.buffer);
   }
 
   /** Why the worker died, if it did (undefined while it serves, and after a clean close). */
