@@ -3,9 +3,13 @@
 //   receiver ──decode──▶ spans ──▶ store.write (visible) ──▶ WAL append (fsync) ──▶ ack
 //                                                   checkpoint: store.flush ▶ WAL truncate
 //
-// Spans go to the store before the WAL so that a checkpoint's cut (the WAL's
-// last LSN) never covers a record the store has not seen; a crash between the
-// two loses nothing acknowledged, and re-applied records collapse in the store.
+// A checkpoint's cut must never cover a WAL record whose spans the store has
+// not taken yet. Spans given as objects go to the store before the WAL, so
+// that holds by order. Encoded bodies (the hot path) go to both at once, to
+// overlap the store's thread with the fsync; their LSNs are held in
+// `storePending` until the store has them, and the cut stays below the
+// oldest. Either way a crash loses nothing acknowledged, and re-applied
+// records collapse in the store.
 
 import type { Span } from '@ariadne/model';
 import type { TraceStore } from '../store/types.js';
@@ -56,6 +60,8 @@ export class Ingester {
   private timer: NodeJS.Timeout | undefined;
   private checkpointing: Promise<void> | undefined;
   private closed = false;
+  /** LSNs of encoded records in the WAL (or on their way) whose store write has not finished */
+  private readonly storePending = new Set<bigint>();
   ready = false;
 
   constructor(
@@ -147,10 +153,25 @@ export class Ingester {
     const record = [FORMAT_BYTE[format], body];
     const encoded = encodedWriter(this.store);
     try {
-      // protobuf was validated on this thread (validSpans is its count): the store need not check it again
-      if (encoded) await encoded.writeEncoded(body, format === WalFormat.OTLP_PROTO ? { format: 'otlp-proto', validatedSpans: validSpans } : { format: 'otlp-json' });
-      else await this.store.write(decodeWalRecord(walRecord(format, body)));
-      await this.wal.append(record);
+      if (encoded) {
+        // Store and WAL at once (see the top of this file): the write is sent
+        // first, so a checkpoint's flush, sent later, reaches the store after it.
+        // Protobuf was validated on this thread (validSpans is its count): the store need not check it again.
+        const stored = encoded.writeEncoded(body, format === WalFormat.OTLP_PROTO ? { format: 'otlp-proto', validatedSpans: validSpans } : { format: 'otlp-json' });
+        const lsn = this.wal.nextLsn;
+        this.storePending.add(lsn);
+        const logged = this.wal.append(record);
+        try {
+          const [s, w] = await Promise.allSettled([stored, logged]);
+          if (s.status === 'rejected') throw s.reason;
+          if (w.status === 'rejected') throw w.reason;
+        } finally {
+          this.storePending.delete(lsn);
+        }
+      } else {
+        await this.store.write(decodeWalRecord(walRecord(format, body)));
+        await this.wal.append(record);
+      }
     } catch (e) {
       this.metrics.requestsRefused.inc({ receiver, reason: 'unavailable' });
       this.opts.log?.(`ingest failed: ${(e as Error).message}`);
@@ -164,7 +185,9 @@ export class Ingester {
   checkpoint(): Promise<void> {
     this.checkpointing ??= (async () => {
       try {
-        const cut = this.wal.stats().lastLsn;
+        // below every record the store may not have yet
+        let cut = this.wal.stats().lastLsn;
+        for (const lsn of this.storePending) if (lsn - 1n < cut) cut = lsn - 1n;
         await this.store.flush();
         await this.wal.truncateBefore(cut + 1n);
         this.refreshGauges();

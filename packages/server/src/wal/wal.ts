@@ -281,6 +281,11 @@ export class Wal {
     }
   }
 
+  /** The LSN the next append() will get (append assigns it synchronously, in call order). */
+  get nextLsn(): bigint {
+    return this.#nextLsn;
+  }
+
   stats(): WalStats {
     let bytes = 0;
     for (const s of this.#segments) bytes += s.bytes;
