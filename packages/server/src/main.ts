@@ -14,7 +14,8 @@ import { BLOCKS_STORE_ENTRY, EMBEDDED_STORE_ENTRY, WorkerStore } from './store/w
 import type { TraceStore } from './store/types.js';
 import { Ingester } from './pipeline/ingest.js';
 import { MemoryLimiter } from './pipeline/memory-limiter.js';
-import { otlpHttpHandler } from './receive/otlp-http.js';
+import { otlpHttpCore, otlpHttpHandler, sendReply } from './receive/otlp-http.js';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { startOtlpGrpc } from './receive/otlp-grpc.js';
 import { queryApi } from './query/api.js';
 import { analysisApi } from './query/analysis-api.js';
@@ -107,13 +108,33 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
     return c.json({ error: `internal error: ${err.message}` }, 500);
   });
 
-  const otlpApp = new Hono<Env>();
-  if (config.apiKeys.length) otlpApp.use('*', apiKeyGuard(config.apiKeys, metrics));
-  otlpApp.post('/v1/traces', otlp);
-  otlpApp.notFound((c) => c.json({ error: `OTLP/HTTP port: only POST /v1/traces is served here` }, 404));
+  // The OTLP-only port is the ingest hot path: plain node:http, no Request or
+  // Response objects per call (the main port serves the same receiver through Hono).
+  const otlpCore = otlpHttpCore({ ingester, metrics, maxBodyBytes: config.maxBodyBytes });
+  const allowedKeys = new Set(config.apiKeys);
+  const otlpListener = (req: IncomingMessage, res: ServerResponse): void => {
+    const json = (status: number, body: object) => sendReply(res, { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (allowedKeys.size && !allowedKeys.has(apiKeyOf(req.headers) ?? '')) {
+      metrics.requestsRefused.inc({ receiver: 'http', reason: 'unauthorized' });
+      req.resume();
+      return json(401, { error: UNAUTHORIZED });
+    }
+    const path = (req.url ?? '').split('?', 1)[0];
+    if (req.method !== 'POST' || path !== '/v1/traces') {
+      req.resume();
+      return json(404, { error: 'OTLP/HTTP port: only POST /v1/traces is served here' });
+    }
+    otlpCore(req).then(
+      (reply) => sendReply(res, reply),
+      (e: Error) => {
+        log(`error on POST /v1/traces: ${e.stack ?? e}`);
+        json(500, { error: `internal error: ${e.message}` });
+      },
+    );
+  };
 
   const http = await listen(app, config.host, config.port);
-  const otlpHttp = await listen(otlpApp, config.host, config.otlpHttpPort);
+  const otlpHttp = await listenNode(otlpListener, config.host, config.otlpHttpPort);
   const grpc = await startOtlpGrpc({ ingester, metrics, maxBodyBytes: config.maxBodyBytes, apiKeys: config.apiKeys }, config.host, config.otlpGrpcPort);
 
   let retentionRun: Promise<void> | undefined;
@@ -201,16 +222,41 @@ function listen(app: Hono<Env>, host: string, port: number): Promise<{ port: num
   });
 }
 
+const UNAUTHORIZED = 'missing or invalid API key (send Authorization: Bearer <key> or X-API-Key)';
+
+/** The API key a request carries: X-API-Key, X-Raceway-Key (Raceway SDKs) or a Bearer token. */
+function apiKeyOf(headers: IncomingHttpHeaders): string | undefined {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const auth = one(headers.authorization);
+  return one(headers['x-api-key']) ?? one(headers['x-raceway-key']) ?? (auth?.startsWith('Bearer ') ? auth.slice(7) : undefined);
+}
+
+function listenNode(listener: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(listener);
+    server.once('error', reject);
+    server.listen(port, host, () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () =>
+          new Promise<void>((res) => {
+            server.close(() => res());
+            server.closeAllConnections();
+          }),
+      }),
+    );
+  });
+}
+
 function apiKeyGuard(keys: string[], metrics: Metrics) {
   const allowed = new Set(keys);
   const open = new Set(['/health', '/ready']);
   return async (c: import('hono').Context<Env>, next: () => Promise<void>) => {
     if (open.has(c.req.path)) return next();
-    const auth = c.req.header('authorization');
-    const key = c.req.header('x-api-key') ?? c.req.header('x-raceway-key') ?? (auth?.startsWith('Bearer ') ? auth.slice(7) : undefined);
+    const key = apiKeyOf(c.env.incoming.headers);
     if (!key || !allowed.has(key)) {
       metrics.requestsRefused.inc({ receiver: 'http', reason: 'unauthorized' });
-      return c.json({ error: 'missing or invalid API key (send Authorization: Bearer <key> or X-API-Key)' }, 401);
+      return c.json({ error: UNAUTHORIZED }, 401);
     }
     return next();
   };

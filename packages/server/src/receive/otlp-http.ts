@@ -2,6 +2,8 @@
 // protobuf or JSON, optional gzip, partial success for invalid spans,
 // google.rpc.Status bodies on errors, response encoding = request encoding.
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Buffer } from 'node:buffer';
 import type { Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import type { Ingester } from '../pipeline/ingest.js';
@@ -45,17 +47,35 @@ function encodeStatus(code: number, message: string): Uint8Array {
   return Buffer.concat([Buffer.from([0x08, code, 0x12, ...lenBytes]), msg]);
 }
 
+/** An answer, for Hono (a Response) or a plain node:http server (the OTLP port) to send. */
+export interface OtlpReply {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array | string;
+}
+
+function errorReply(kind: Kind, status: number, code: number, message: string, headers: Record<string, string> = {}): OtlpReply {
+  return {
+    status,
+    headers: { 'content-type': kind === 'proto' ? 'application/x-protobuf' : 'application/json', ...headers },
+    body: kind === 'proto' ? encodeStatus(code, message) : JSON.stringify({ code, message }),
+  };
+}
+
 /** Response bodies must be ArrayBuffer-backed views. */
 function arrayBody(u: Uint8Array): Uint8Array<ArrayBuffer> {
   return u.buffer instanceof ArrayBuffer ? (u as Uint8Array<ArrayBuffer>) : new Uint8Array(u);
 }
 
-function errorResponse(kind: Kind, status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
-  const payload = kind === 'proto' ? arrayBody(encodeStatus(code, message)) : JSON.stringify({ code, message });
-  return new Response(payload, {
-    status,
-    headers: { 'content-type': kind === 'proto' ? 'application/x-protobuf' : 'application/json', ...headers },
-  });
+export function toResponse(r: OtlpReply): Response {
+  return new Response(typeof r.body === 'string' ? r.body : arrayBody(r.body), { status: r.status, headers: r.headers });
+}
+
+/** Writes a reply to a node:http response (no Request/Response objects on the hot path). */
+export function sendReply(res: ServerResponse, r: OtlpReply): void {
+  const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
+  res.writeHead(r.status, { ...r.headers, 'content-length': String(body.length) });
+  res.end(body);
 }
 
 type Checked = { ok: true; validSpans: number; rejectedSpans: number; errorMessage: string } | { ok: false; error: string };
@@ -74,31 +94,37 @@ function check(kind: Kind, body: Uint8Array): Checked {
   return d.ok ? { ok: true, validSpans: d.result.spans.length, rejectedSpans: d.result.rejectedSpans, errorMessage: d.result.errorMessage } : d;
 }
 
+/** POST /v1/traces as a Hono handler (the main port). */
 export function otlpHttpHandler(deps: OtlpHttpDeps) {
+  const handle = otlpHttpCore(deps);
+  return async (c: Context<{ Bindings: HttpBindings }>): Promise<Response> => toResponse(await handle(c.env.incoming));
+}
+
+/** POST /v1/traces on a node:http request: the receiver itself. Never throws. */
+export function otlpHttpCore(deps: OtlpHttpDeps): (req: IncomingMessage) => Promise<OtlpReply> {
   const { ingester, metrics, maxBodyBytes } = deps;
-  return async (c: Context<{ Bindings: HttpBindings }>): Promise<Response> => {
-    const req = c.env.incoming;
+  return async (req) => {
     const kind = kindOf(req.headers['content-type']);
     if (!kind) {
       metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'unsupported_media_type' });
       req.resume();
-      return c.json(
-        { code: INVALID_ARGUMENT, message: `unsupported Content-Type '${req.headers['content-type'] ?? ''}': use application/x-protobuf or application/json` },
-        415,
-      );
-    }
-    const declared = Number(req.headers['content-length'] ?? NaN);
+      return {
+        status: 415,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: INVALID_ARGUMENT, message: `unsupported Content-Type '${req.headers['content-type'] ?? ''}': use application/x-protobuf or application/json` }),
+      };
+    }    const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > maxBodyBytes) {
       metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'too_large' });
       req.resume();
-      return errorResponse(kind, 413, RESOURCE_EXHAUSTED, `request body of ${declared} bytes exceeds the ${maxBodyBytes}-byte limit`, { connection: 'close' });
+      return errorReply(kind, 413, RESOURCE_EXHAUSTED, `request body of ${declared} bytes exceeds the ${maxBodyBytes}-byte limit`, { connection: 'close' });
     }
     const reserve = Number.isFinite(declared) && declared > 0 ? declared : 64 * 1024;
     const refusal = ingester.reserve(reserve);
     if (refusal) {
       metrics.requestsRefused.inc({ receiver: RECEIVER, reason: refusal.reason });
       req.resume();
-      return errorResponse(kind, 503, UNAVAILABLE, refusal.message, { 'retry-after': '1' });
+      return errorReply(kind, 503, UNAVAILABLE, refusal.message, { 'retry-after': '1' });
     }
     try {
       const raw = await readRaw(req, maxBodyBytes);
@@ -111,20 +137,20 @@ export function otlpHttpHandler(deps: OtlpHttpDeps) {
       metrics.spansReceived.inc({ receiver: RECEIVER }, validSpans + rejectedSpans);
       if (rejectedSpans) metrics.spansRejected.inc({ receiver: RECEIVER, reason: 'invalid_span' }, rejectedSpans);
       const out = await ingester.ingestEncoded(RECEIVER, kind === 'proto' ? WalFormat.OTLP_PROTO : WalFormat.OTLP_JSON, body.body, validSpans);
-      if (!out.ok) return errorResponse(kind, 503, UNAVAILABLE, out.message, { 'retry-after': '1' });
+      if (!out.ok) return errorReply(kind, 503, UNAVAILABLE, out.message, { 'retry-after': '1' });
       if (kind === 'proto') {
-        return new Response(arrayBody(encodeExportResponseProto(rejectedSpans, errorMessage)), { status: 200, headers: { 'content-type': 'application/x-protobuf' } });
+        return { status: 200, headers: { 'content-type': 'application/x-protobuf' }, body: encodeExportResponseProto(rejectedSpans, errorMessage) };
       }
-      return c.json(exportResponseJson(rejectedSpans, errorMessage), 200);
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(exportResponseJson(rejectedSpans, errorMessage)) };
     } finally {
       ingester.release(reserve);
     }
   };
 
-  function refuse(kind: Kind, status: 400 | 413 | 415, message: string): Response {
+  function refuse(kind: Kind, status: 400 | 413 | 415, message: string): OtlpReply {
     const reason = status === 413 ? 'too_large' : status === 415 ? 'unsupported_media_type' : 'decode_error';
     metrics.requestsRefused.inc({ receiver: RECEIVER, reason });
     const code = status === 413 ? RESOURCE_EXHAUSTED : INVALID_ARGUMENT;
-    return errorResponse(kind, status, code, message, status === 413 ? { connection: 'close' } : {});
+    return errorReply(kind, status, code, message, status === 413 ? { connection: 'close' } : {});
   }
 }
