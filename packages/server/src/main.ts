@@ -51,7 +51,11 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
     onSample: (rss) => metrics.residentBytes.set(rss),
     onPressure: () => {
       log(`memory: resident ${Math.round(limiter.lastRss / 2 ** 20)} MiB is over 90% of the ${Math.round(config.memoryLimitBytes / 2 ** 20)} MiB limit; refusing requests (503) and flushing the store`);
-      void ingesterRef?.checkpoint().catch(() => {});
+      // flushing frees the head's memory (a checkpoint alone need not flush)
+      void store
+        .flush()
+        .then(() => ingesterRef?.checkpoint())
+        .catch(() => {});
     },
   });
   const ingester = new Ingester(wal, store, metrics, {

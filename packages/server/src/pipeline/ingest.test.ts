@@ -36,6 +36,56 @@ function gatedStore() {
   return { store, taken, releaseAll: () => gates.splice(0).forEach((g) => g()), flushes: () => flushes };
 }
 
+describe('Ingester.checkpoint with a store that tracks durableLsn', () => {
+  it('truncates up to what the store has in its files without forcing a flush, and flushes when untagged records are past it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ariadne-ingest-'));
+    try {
+      const wal = await Wal.open({ dir, segmentBytes: 64 });
+      let durable = 0n;
+      let flushes = 0;
+      const store = {
+        async writeEncoded() {
+          return { spans: 1 };
+        },
+        async write() {},
+        async flush() {
+          flushes++;
+          durable = wal.stats().lastLsn;
+        },
+        async durableLsn() {
+          return durable;
+        },
+        async stats() {
+          return { spans: 0, bytesOnDisk: 0 };
+        },
+      } as unknown as TraceStore;
+      const ingester = new Ingester(wal, store, createMetrics(), { maxInflightBytes: 1 << 30, checkpointIntervalMs: 3_600_000 });
+      await ingester.start();
+      const body = encodeTraceRequestProto([makeSpan()]);
+      for (let i = 0; i < 4; i++) assert.deepStrictEqual(await ingester.ingestEncoded('test', WalFormat.OTLP_PROTO, body, 1), { ok: true, accepted: 1 });
+      const lsns = async () => {
+        const out: bigint[] = [];
+        await wal.replay((_p, lsn) => void out.push(lsn));
+        return out;
+      };
+      durable = 2n; // the store flushed a head holding records 1 and 2 by itself
+      await ingester.checkpoint();
+      assert.equal(flushes, 0, 'no forced flush');
+      assert.deepStrictEqual(await lsns(), [3n, 4n]);
+      // a record that went to the store untagged (spans given as objects): past what the store reports
+      assert.deepStrictEqual(await ingester.ingest('test', [makeSpan()], Uint8Array.of(9)), { ok: true, accepted: 1 });
+      await ingester.ingestEncoded('test', WalFormat.OTLP_PROTO, body, 1);
+      await ingester.checkpoint();
+      assert.equal(flushes, 1, 'forced, as for a store without durableLsn');
+      assert.deepStrictEqual(await lsns(), [6n], 'all but the segment being written');
+      await ingester.close();
+      await wal.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('Ingester.ingestEncoded', () => {
   it('keeps in the WAL every record the store has not taken when a checkpoint runs', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ariadne-ingest-'));

@@ -30,7 +30,7 @@ export type IngestOutcome =
  * thread), so the ingest thread only validates them.
  */
 export interface EncodedWriter {
-  writeEncoded(bytes: Uint8Array, opts: { format: 'otlp-proto' | 'otlp-json'; validatedSpans?: number }): Promise<{ spans: number }>;
+  writeEncoded(bytes: Uint8Array, opts: { format: 'otlp-proto' | 'otlp-json'; validatedSpans?: number; lsn?: bigint }): Promise<{ spans: number }>;
 }
 
 function encodedWriter(store: TraceStore): EncodedWriter | undefined {
@@ -60,6 +60,8 @@ export class Ingester {
   private timer: NodeJS.Timeout | undefined;
   private checkpointing: Promise<void> | undefined;
   private closed = false;
+  /** highest LSN of a record whose spans went to the store untagged (ingest(), JSON): a checkpoint past it must flush */
+  private spansPathLsn = 0n;
   /** LSNs of encoded records in the WAL (or on their way) whose store write has not finished */
   private readonly storePending = new Set<bigint>();
   ready = false;
@@ -75,11 +77,11 @@ export class Ingester {
   async start(): Promise<{ records: number; spans: number; corruptRecords: number }> {
     let spans = 0;
     const encoded = encodedWriter(this.store);
-    const stats = await this.wal.replay(async (payload) => {
+    const stats = await this.wal.replay(async (payload, lsn) => {
       const format = FORMAT_NAME[payload[0] as WalFormat];
       if (encoded && format) {
         // Undecodable bytes count as no spans, as decodeWalRecord does; a failing store stops recovery.
-        const r = await encoded.writeEncoded(payload.subarray(1), { format }).catch((e: Error) => {
+        const r = await encoded.writeEncoded(payload.subarray(1), format === 'otlp-proto' ? { format, lsn } : { format }).catch((e: Error) => {
           if (e.name === 'SyntaxError') return { spans: 0 };
           throw e;
         });
@@ -130,7 +132,8 @@ export class Ingester {
     if (spans.length === 0) return { ok: true, accepted: 0 };
     try {
       await this.store.write(spans);
-      await this.wal.append(record);
+      const lsn = await this.wal.append(record);
+      if (lsn > this.spansPathLsn) this.spansPathLsn = lsn;
     } catch (e) {
       this.metrics.requestsRefused.inc({ receiver, reason: 'unavailable' });
       this.opts.log?.(`ingest failed: ${(e as Error).message}`);
@@ -157,14 +160,16 @@ export class Ingester {
         // Store and WAL at once (see the top of this file): the write is sent
         // first, so a checkpoint's flush, sent later, reaches the store after it.
         // Protobuf was validated on this thread (validSpans is its count): the store need not check it again.
-        const stored = encoded.writeEncoded(body, format === WalFormat.OTLP_PROTO ? { format: 'otlp-proto', validatedSpans: validSpans } : { format: 'otlp-json' });
+        // the LSN append() will give this record, tagged on the write for durableLsn()
         const lsn = this.wal.nextLsn;
+        const stored = encoded.writeEncoded(body, format === WalFormat.OTLP_PROTO ? { format: 'otlp-proto', validatedSpans: validSpans, lsn } : { format: 'otlp-json' });
         this.storePending.add(lsn);
         const logged = this.wal.append(record);
         try {
           const [s, w] = await Promise.allSettled([stored, logged]);
           if (s.status === 'rejected') throw s.reason;
           if (w.status === 'rejected') throw w.reason;
+          if (format !== WalFormat.OTLP_PROTO && lsn > this.spansPathLsn) this.spansPathLsn = lsn; // written untagged
         } finally {
           this.storePending.delete(lsn);
         }
@@ -181,14 +186,27 @@ export class Ingester {
     return { ok: true, accepted: validSpans };
   }
 
-  /** Flushes the store and drops the WAL segments it now covers. */
+  /**
+   * Drops the WAL segments the store's own files now cover: up to the
+   * store's durableLsn() when it tracks one (it flushes by itself), else
+   * after flushing it.
+   */
   checkpoint(): Promise<void> {
     this.checkpointing ??= (async () => {
       try {
+        // Up to what the store has in its files by itself (it flushes heads by
+        // size and age) when it says so and every untagged record is below
+        // that; otherwise flush it now, as a store without durableLsn needs.
+        const durable = await this.store.durableLsn?.().catch(() => undefined);
+        let cut: bigint;
+        if (durable !== undefined && this.spansPathLsn <= durable) {
+          cut = durable;
+        } else {
+          cut = this.wal.stats().lastLsn;
+          await this.store.flush();
+        }
         // below every record the store may not have yet
-        let cut = this.wal.stats().lastLsn;
         for (const lsn of this.storePending) if (lsn - 1n < cut) cut = lsn - 1n;
-        await this.store.flush();
         await this.wal.truncateBefore(cut + 1n);
         this.refreshGauges();
         const st = await this.store.stats();

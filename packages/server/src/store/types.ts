@@ -52,6 +52,13 @@ export interface TraceStore {
    * scan of whole traces in the query layer.
    */
   red?(query: RedQuery): Promise<RedMetrics[]>;
+  /**
+   * Optional, with writes tagged by WAL LSN (WorkerStore.writeEncoded's
+   * `lsn`): the highest such LSN whose spans, and those of every write before
+   * it, are in the store's own files. The checkpoint truncates the WAL up to
+   * it without forcing a flush. 0n before the first tagged write is flushed.
+   */
+  durableLsn?(): Promise<bigint>;
 }
 
 export interface RedQuery {

@@ -160,6 +160,8 @@ export class Head {
   maxStart = -Infinity;
   /** service string id -> name string id * 256 + kind: what services() and operations() list */
   readonly ops = new Map<number, Set<number>>();
+  /** the highest WAL LSN written into this head (writes tagged with one), for durableLsn() */
+  maxLsn = 0n;
   /** performance.now() of the first write, for the age-based flush */
   firstWriteAt = Infinity;
 

@@ -160,6 +160,31 @@ describe('stageOtlpProto + Head.commit', () => {
   });
 });
 
+describe('BlockStore.durableLsn', () => {
+  it('is the highest LSN written into a head once that head (and every older one) is in blocks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ariadne-durable-lsn-'));
+    try {
+      const store = await BlockStore.open({ dir, flushIn: 'inline', compaction: 'off', flushIntervalMs: 3_600_000 });
+      const body = (seed: number) => encodeTraceRequestProto(generateTraces(seed, 2, 1_700_000_000_000_000_000n));
+      assert.equal(await store.durableLsn(), 0n);
+      await store.writeOtlpProto(body(1), undefined, 5n);
+      await store.writeOtlpProto(body(2)); // untagged: moves nothing
+      assert.equal(await store.durableLsn(), 0n, 'written, not flushed');
+      await store.flush();
+      assert.equal(await store.durableLsn(), 5n);
+      await store.writeOtlpProto(body(3), undefined, 9n);
+      assert.equal(await store.durableLsn(), 5n);
+      await store.flush();
+      assert.equal(await store.durableLsn(), 9n);
+      await store.flush(); // nothing new
+      assert.equal(await store.durableLsn(), 9n);
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('BlockStore.writeOtlpProto', () => {
   it('stores what write(decoded spans) stores; refuses bad bytes and out-of-range kinds whole', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ariadne-otlp-head-'));

@@ -122,6 +122,8 @@ export class BlockStore implements TraceStore {
   private readonly compactWorker = new JobWorker<CompactJob, CompactResult>(new URL('./compact-worker.js', import.meta.url));
   private readonly timer: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
+  /** the highest LSN tagged on a write whose head, and every older one, is in blocks */
+  private durable = 0n;
   private readonly counters = { flushes: 0, flushFailures: 0, flushedSpans: 0, flushMillis: 0, compactions: 0, compactionFailures: 0 };
   private readonly opts: Resolved;
 
@@ -219,7 +221,7 @@ export class BlockStore implements TraceStore {
    * `validatedSpans`: the caller ran validateTraceRequestProto on these very
    * bytes and it counted this many valid spans (the walk relies on it).
    */
-  async writeOtlpProto(bytes: Uint8Array, validatedSpans?: number): Promise<{ spans: number }> {
+  async writeOtlpProto(bytes: Uint8Array, validatedSpans?: number, lsn?: bigint): Promise<{ spans: number }> {
     this.assertOpen();
     let spans = validatedSpans;
     if (spans === undefined) {
@@ -233,6 +235,7 @@ export class BlockStore implements TraceStore {
     st.reset();
     stageOtlpProto(this.head, bytes, st);
     this.head.commit(st);
+    if (lsn !== undefined && lsn > this.head.maxLsn) this.head.maxLsn = lsn;
     if (this.head.rows >= this.opts.flushSpans) this.flushInBackground();
     return { spans };
   }
@@ -251,6 +254,11 @@ export class BlockStore implements TraceStore {
   async flush(): Promise<void> {
     this.assertOpen();
     await this.flushHead();
+  }
+
+  /** See TraceStore.durableLsn: LSNs come with writeOtlpProto; heads flush by size and age on their own. */
+  async durableLsn(): Promise<bigint> {
+    return this.durable;
   }
 
   private buffered(): number {
@@ -295,6 +303,8 @@ export class BlockStore implements TraceStore {
         // in one step, so no read or stats() sees the spans twice or not at all
         this.blocks = [...this.blocks, ...installed];
         this.flushing.shift();
+        // every older head is in blocks already (oldest first)
+        if (h.maxLsn > this.durable) this.durable = h.maxLsn;
         this.counters.flushes++;
         this.counters.flushedSpans += h.live;
         this.counters.flushMillis += performance.now() - t0;

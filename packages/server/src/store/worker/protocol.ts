@@ -16,7 +16,7 @@ export interface StoreEntryContext {
 }
 
 /** The TraceStore methods a call may name (anything else is refused in the worker). */
-export const STORE_METHODS = ['write', 'getTrace', 'search', 'services', 'operations', 'deleteBefore', 'flush', 'stats', 'close', 'red'] as const;
+export const STORE_METHODS = ['write', 'getTrace', 'search', 'services', 'operations', 'deleteBefore', 'flush', 'stats', 'close', 'red', 'durableLsn'] as const;
 export type StoreMethod = (typeof STORE_METHODS)[number];
 
 /** What the worker starts with (Worker's workerData). */
@@ -33,7 +33,7 @@ export type Request =
   | { id: number; method: StoreMethod; args: unknown[] }
   /** An OTLP ExportTraceServiceRequest, decoded and written in the worker */
   /** bytes: the request's own copy; or `at`/`length`: where they are in the shared ring */
-  | { id: number; method: 'writeEncoded'; format: EncodedFormat; bytes?: Uint8Array; at?: number; length?: number; validatedSpans?: number };
+  | { id: number; method: 'writeEncoded'; format: EncodedFormat; bytes?: Uint8Array; at?: number; length?: number; validatedSpans?: number; lsn?: bigint };
 
 /**
  * main -> worker: what one postMessage carries. Writes posted in one turn of

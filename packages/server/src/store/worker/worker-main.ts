@@ -60,9 +60,9 @@ async function serve(req: Request): Promise<void> {
       // a view of the shared ring: read before the reply, after which main reuses the space
       const bytes = req.bytes ?? ring!.subarray(req.at!, req.at! + req.length!);
       // A store that takes OTLP protobuf itself (the block store) skips building Spans.
-      const direct = store as TraceStore & { writeOtlpProto?(bytes: Uint8Array, validatedSpans?: number): Promise<{ spans: number }> };
+      const direct = store as TraceStore & { writeOtlpProto?(bytes: Uint8Array, validatedSpans?: number, lsn?: bigint): Promise<{ spans: number }> };
       if (!json && typeof direct.writeOtlpProto === 'function') {
-        send({ type: 'result', id: req.id, ok: true, value: await direct.writeOtlpProto(bytes, req.validatedSpans) });
+        send({ type: 'result', id: req.id, ok: true, value: await direct.writeOtlpProto(bytes, req.validatedSpans, req.lsn) });
         return;
       }
       const decoded = json ? decodeTraceRequestJson(bytes) : decodeTraceRequestProto(bytes);

@@ -67,6 +67,8 @@ export interface WriteEncodedOptions {
    * the WAL), so the store need not walk them a second time to check them.
    */
   validatedSpans?: number;
+  /** Protobuf only: the WAL LSN of this body's record, for durableLsn() (stores that track it) */
+  lsn?: bigint;
 }
 
 /** Where writes stand, for gauges. */
@@ -250,21 +252,27 @@ export class WorkerStore implements TraceStore {
   writeEncoded(otlp: Uint8Array, opts: WriteEncodedOptions = {}): Promise<{ spans: number }> {
     const format = opts.format ?? 'otlp-proto';
     const validated = format === 'otlp-proto' ? opts.validatedSpans : undefined;
+    const tags = { ...(validated === undefined ? {} : { validatedSpans: validated }), ...(opts.lsn === undefined || format !== 'otlp-proto' ? {} : { lsn: opts.lsn }) };
     if (this.ring && !opts.transfer) {
       const ring = this.ring;
       return this.admitWrite(otlp.byteLength, () => {
         // copied in when admitted (not before: the ring holds only what is in flight)
         const at = ring.put(otlp);
-        if (at < 0) return this.postCopy(otlp, format, validated, false);
-        const req = { format, at, length: otlp.byteLength, ...(validated === undefined ? {} : { validatedSpans: validated }) };
+        if (at < 0) return this.postCopy(otlp, format, tags, false);
+        const req = { format, at, length: otlp.byteLength, ...tags };
         return this.send('writeEncoded', req).finally(() => ring.release(at));
       }) as Promise<{ spans: number }>;
     }
-    return this.admitWrite(otlp.byteLength, () => this.postCopy(otlp, format, validated, opts.transfer === true)) as Promise<{ spans: number }>;
+    return this.admitWrite(otlp.byteLength, () => this.postCopy(otlp, format, tags, opts.transfer === true)) as Promise<{ spans: number }>;
+  }
+
+  /** Rejects with a TypeError when the hosted store does not track it. */
+  durableLsn(): Promise<bigint> {
+    return this.call('durableLsn', []) as Promise<bigint>;
   }
 
   /** writeEncoded's bytes in a message of their own (copied, or handed over when `transfer` allows). */
-  private postCopy(otlp: Uint8Array, format: EncodedFormat, validated: number | undefined, transfer: boolean): Promise<unknown> {
+  private postCopy(otlp: Uint8Array, format: EncodedFormat, tags: { validatedSpans?: number; lsn?: bigint }, transfer: boolean): Promise<unknown> {
     const whole = otlp.byteOffset === 0 && otlp.byteLength === otlp.buffer.byteLength;
     let bytes: Uint8Array<ArrayBuffer>;
     if (transfer && whole && otlp.buffer instanceof ArrayBuffer) {
@@ -273,7 +281,7 @@ export class WorkerStore implements TraceStore {
       bytes = new Uint8Array(otlp.byteLength);
       bytes.set(otlp);
     }
-    return this.send('writeEncoded', validated === undefined ? { format, bytes } : { format, bytes, validatedSpans: validated }, bytes.buffer);
+    return this.send('writeEncoded', { format, bytes, ...tags }, bytes.buffer);
   }
 
   /** Why the worker died, if it did (undefined while it serves, and after a clean close). */
