@@ -8,43 +8,10 @@ import { encodeTraceRequestProto } from './encode.js';
 import { referenceDecode, referenceEncode } from './reference.js';
 import { arbRefRequest, INT64_EXTREMES, referenceToSpans } from './testing.js';
 import type { DecodeOutcome } from './result.js';
+import { buf, bytes, fixed32, fixed64, key, msg, str, vint, varint, PARENT, SPAN, TRACE, type Bytes } from './wire-fuzz.js';
 
-// ---- a tiny protobuf writer for hand-made payloads ----
+// hand-made payloads: the tiny protobuf writer of wire-fuzz.ts
 
-type Bytes = number[];
-function varint(n: number | bigint): Bytes {
-  let v = BigInt.asUintN(64, BigInt(n));
-  const out: Bytes = [];
-  while (v > 127n) {
-    out.push(Number(v & 127n) | 128);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return out;
-}
-const key = (field: number, wt: number): Bytes => varint((field << 3) | wt);
-const msg = (field: number, ...parts: Bytes[]): Bytes => {
-  const body = parts.flat();
-  return [...key(field, 2), ...varint(body.length), ...body];
-};
-const str = (field: number, s: string): Bytes => msg(field, [...Buffer.from(s, 'utf8')]);
-const bytes = (field: number, b: Bytes | Uint8Array): Bytes => msg(field, [...b]);
-const vint = (field: number, n: number | bigint): Bytes => [...key(field, 0), ...varint(n)];
-const fixed64 = (field: number, n: bigint): Bytes => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(n);
-  return [...key(field, 1), ...b];
-};
-const fixed32 = (field: number, n: number): Bytes => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return [...key(field, 5), ...b];
-};
-const buf = (...parts: Bytes[]): Uint8Array => Uint8Array.from(parts.flat());
-
-const TRACE = Array.from({ length: 16 }, (_, i) => i + 1);
-const SPAN = Array.from({ length: 8 }, (_, i) => 0xa0 + i);
-const PARENT = Array.from({ length: 8 }, (_, i) => 0xb0 + i);
 const TRACE_HEX = Buffer.from(TRACE).toString('hex');
 const SPAN_HEX = Buffer.from(SPAN).toString('hex');
 

@@ -5,6 +5,7 @@
 // other.
 
 import { Buffer } from 'node:buffer';
+import { prng } from '../../bench/dataset.js';
 
 export function mutate(base: Uint8Array, edits: readonly (readonly [number, number, 'set' | 'insert' | 'delete'])[]): Uint8Array {
   let b = Uint8Array.from(base);
@@ -78,16 +79,7 @@ export function nested(levels: number, field = 5): Uint8Array {
 // ---- schema-aware fuzz: requests built field by field, every rule in reach ----
 
 export type Rng = () => number;
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng: (seed: number) => Rng = prng;
 export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 // field -> wire type and what goes in it: a message type, 'str', 'id16', 'id8', 'id' or a scalar.
