@@ -24,6 +24,8 @@ export interface IngestBenchOptions {
   distinctPayloads: number;
   walSync: 'always' | 'none';
   transport: 'http' | 'grpc';
+  /** the server's --memory-limit in bytes; default the server's default */
+  memoryLimitBytes?: number;
   log: (msg: string) => void;
 }
 
@@ -136,7 +138,10 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
   const nodeArgs = (process.env.ARIADNE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [...nodeArgs, BIN, 'serve', '--data', dir, '--host', '127.0.0.1', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--wal-sync', o.walSync],
+    [
+      ...nodeArgs, BIN, 'serve', '--data', dir, '--host', '127.0.0.1', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--wal-sync', o.walSync,
+      ...(o.memoryLimitBytes ? ['--memory-limit', String(o.memoryLimitBytes)] : []),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   try {
@@ -231,7 +236,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
       cpuPercent: (ticks / 100 / elapsed) * 100,
       clientCpuPercent: ((clientCpu.user + clientCpu.system) / 1e6 / elapsed) * 100,
       peakRssBytes: rss,
-      memoryLimitBytes: DEFAULTS.memoryLimitBytes,
+      memoryLimitBytes: o.memoryLimitBytes ?? DEFAULTS.memoryLimitBytes,
       payloadBytesPerSpan: avgBytes / o.spansPerRequest,
       concurrency: o.concurrency,
       walSync: o.walSync,

@@ -1,7 +1,13 @@
 // `ariadne bench <ingest|...> [--json]`: prints figures; see docs/benchmarks.md.
 
 import { parseDuration } from '@ariadne/model';
-import { ConfigError, parseArgs } from '../config/config.js';
+import { ConfigError, parseArgs, parseSize } from '../config/config.js';
+
+function memoryLimit(v: string): number {
+  const n = parseSize(v);
+  if (n === undefined) throw new ConfigError(`--memory-limit must be a size like 512MiB or 2GiB, not '${v}'`);
+  return n;
+}
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;
@@ -21,6 +27,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
         distinctPayloads: 200,
         walSync: flags['wal-sync'] === 'none' ? 'none' : 'always',
         transport: flags.transport === 'grpc' ? 'grpc' : 'http',
+        ...(flags['memory-limit'] ? { memoryLimitBytes: memoryLimit(flags['memory-limit']) } : {}),
         log,
       });
       if (json) console.log(JSON.stringify(r, null, 2));
@@ -124,7 +131,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       return ok ? 0 : 1;
     }
     default:
-      console.error('usage: ariadne bench <ingest|sdk|races> [--duration 20s] [--concurrency 64] [--json]');
+      console.error('usage: ariadne bench <ingest|sdk|races> [--duration 20s] [--concurrency 64] [--memory-limit SIZE] [--json]');
       return 2;
   }
 }

@@ -123,6 +123,11 @@ export function otlpHttpCore(deps: OtlpHttpDeps): (req: IncomingMessage) => Prom
     const refusal = ingester.reserve(reserve);
     if (refusal) {
       metrics.requestsRefused.inc({ receiver: RECEIVER, reason: refusal.reason });
+      if (refusal.reason === 'memory_limit') {
+        // Over the memory limit, reading bodies only to drop them would cost
+        // the memory being saved: answer and close the connection unread.
+        return errorReply(kind, 503, UNAVAILABLE, refusal.message, { 'retry-after': '1', connection: 'close' });
+      }
       req.resume();
       return errorReply(kind, 503, UNAVAILABLE, refusal.message, { 'retry-after': '1' });
     }
