@@ -8,7 +8,7 @@ import { encodeTraceRequestProto } from './encode.js';
 import { referenceDecode, referenceEncode } from './reference.js';
 import { arbRefRequest, INT64_EXTREMES, referenceToSpans } from './testing.js';
 import type { DecodeOutcome } from './result.js';
-import { buf, bytes, fixed32, fixed64, key, msg, str, vint, varint, PARENT, SPAN, TRACE, type Bytes } from './wire-fuzz.js';
+import { buf, bytes, fixed32, fixed64, key, msg, str, vint, varint, PARENT, SPAN, TRACE, type Bytes, truncationPayload } from './wire-fuzz.js';
 
 // hand-made payloads: the tiny protobuf writer of wire-fuzz.ts
 
@@ -309,31 +309,7 @@ describe('decodeTraceRequestProto: malformed input', () => {
   });
 
   it('truncation at every offset: an error or a prefix of the spans, never a throw', () => {
-    const obj = {
-      resourceSpans: [1, 2].map((r) => ({
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: `svc-${r}` } }] },
-        scopeSpans: [
-          {
-            scope: { name: 'lib' },
-            spans: [1, 2].map((i) => ({
-              traceId: Uint8Array.from(TRACE),
-              spanId: Uint8Array.from(SPAN.map((b) => b + i + r)),
-              name: `span-${r}-${i}`,
-              startTimeUnixNano: '1731000000000000000',
-              attributes: [
-                { key: 'i', value: { intValue: '-5' } },
-                { key: 'a', value: { arrayValue: { values: [{ stringValue: 'x' }, { kvlistValue: { values: [{ key: 'd', value: { doubleValue: 1.5 } }] } }] } } },
-              ],
-              events: [{ timeUnixNano: '1', name: 'e' }],
-              links: [{ traceId: Uint8Array.from(TRACE), spanId: Uint8Array.from(SPAN), flags: 1 }],
-              status: { code: 1 },
-              flags: 1,
-            })),
-          },
-        ],
-      })),
-    };
-    const wire = Buffer.from(referenceEncode(obj));
+    const wire = Buffer.from(truncationPayload());
     const full = ok(decodeTraceRequestProto(wire)).spans;
     assert.equal(full.length, 4);
     let prefixes = 0;

@@ -17,7 +17,7 @@ import { referenceEncode } from './reference.js';
 import { samplePayloadSpans } from './speed-check.js';
 import { arbModelSpans, arbRefRequest } from './testing.js';
 import { validateTraceRequestProto } from './validate-proto.js';
-import { bytes, fixed32, fixed64, fuzzed, msg, mutate, nested, request, spanBody, str, vint, varint, key, buf, TRACE, SPAN, PARENT, type Bytes } from './wire-fuzz.js';
+import { bytes, fixed32, fixed64, fuzzed, msg, mutate, nested, request, spanBody, str, vint, varint, key, buf, TRACE, SPAN, PARENT, type Bytes, truncationPayload } from './wire-fuzz.js';
 
 let compared = 0;
 
@@ -61,33 +61,6 @@ function sdkPayload(): Uint8Array {
   return ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!;
 }
 
-function truncationPayload(): Uint8Array {
-  const obj = {
-    resourceSpans: [1, 2].map((r) => ({
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: `svc-${r}` } }] },
-      scopeSpans: [
-        {
-          scope: { name: 'lib' },
-          spans: [1, 2].map((i) => ({
-            traceId: Uint8Array.from(TRACE),
-            spanId: Uint8Array.from(SPAN.map((b) => b + i + r)),
-            name: `span-${r}-${i}`,
-            startTimeUnixNano: '1731000000000000000',
-            attributes: [
-              { key: 'i', value: { intValue: '-5' } },
-              { key: 'a', value: { arrayValue: { values: [{ stringValue: 'x' }, { kvlistValue: { values: [{ key: 'd', value: { doubleValue: 1.5 } }] } }] } } },
-            ],
-            events: [{ timeUnixNano: '1', name: 'e' }],
-            links: [{ traceId: Uint8Array.from(TRACE), spanId: Uint8Array.from(SPAN), flags: 1 }],
-            status: { code: 1 },
-            flags: 1,
-          })),
-        },
-      ],
-    })),
-  };
-  return Buffer.from(referenceEncode(obj));
-}
 
 const SAMPLE = Buffer.from(encodeTraceRequestProto(samplePayloadSpans()));
 

@@ -6,6 +6,7 @@
 
 import { Buffer } from 'node:buffer';
 import { prng } from '../../bench/dataset.js';
+import { referenceEncode } from './reference.js';
 
 export function mutate(base: Uint8Array, edits: readonly (readonly [number, number, 'set' | 'insert' | 'delete'])[]): Uint8Array {
   let b = Uint8Array.from(base);
@@ -203,3 +204,32 @@ export function fuzzed(seed: number): Uint8Array {
   return mutate(Uint8Array.from(clean), edits);
 }
 
+
+/** Two resources of two spans each, with every kind of part: for cutting at every offset. */
+export function truncationPayload(): Uint8Array {
+  const obj = {
+    resourceSpans: [1, 2].map((r) => ({
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: `svc-${r}` } }] },
+      scopeSpans: [
+        {
+          scope: { name: 'lib' },
+          spans: [1, 2].map((i) => ({
+            traceId: Uint8Array.from(TRACE),
+            spanId: Uint8Array.from(SPAN.map((b) => b + i + r)),
+            name: `span-${r}-${i}`,
+            startTimeUnixNano: '1731000000000000000',
+            attributes: [
+              { key: 'i', value: { intValue: '-5' } },
+              { key: 'a', value: { arrayValue: { values: [{ stringValue: 'x' }, { kvlistValue: { values: [{ key: 'd', value: { doubleValue: 1.5 } }] } }] } } },
+            ],
+            events: [{ timeUnixNano: '1', name: 'e' }],
+            links: [{ traceId: Uint8Array.from(TRACE), spanId: Uint8Array.from(SPAN), flags: 1 }],
+            status: { code: 1 },
+            flags: 1,
+          })),
+        },
+      ],
+    })),
+  };
+  return Buffer.from(referenceEncode(obj));
+}
