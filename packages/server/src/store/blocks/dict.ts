@@ -130,8 +130,8 @@ export class ValueDict {
       return id;
     }
     id = this.keyed(utf8Text(buf, start, end));
+    // (turning plain just now dropped the table: turnPlain)
     if (this.plainFrom === Infinity && t.bytes < MAX_TABLE_BYTES) t.set(buf, start, end, id);
-    else this.byBytes = undefined;
     return id;
   }
 
