@@ -159,8 +159,8 @@ export class Ingester {
       if (encoded) {
         // Store and WAL at once (see the top of this file): the write is sent
         // first, so a checkpoint's flush, sent later, reaches the store after it.
-        // Protobuf was validated on this thread (validSpans is its count): the store need not check it again.
-        // the LSN append() will give this record, tagged on the write for durableLsn()
+        // It carries the LSN append() will give the record (for durableLsn()) and,
+        // for protobuf, the count this thread's validation found (no second check).
         const lsn = this.wal.nextLsn;
         const stored = encoded.writeEncoded(body, format === WalFormat.OTLP_PROTO ? { format: 'otlp-proto', validatedSpans: validSpans, lsn } : { format: 'otlp-json' });
         this.storePending.add(lsn);
