@@ -554,6 +554,17 @@ function walkLink(p: number, end: number): void {
 
 function walkKeyValue(p: number, end: number, depth: number): void {
   const b = buf;
+  // What SDKs send: a short key, then a value holding one short string, a
+  // double or a one-byte varint, nothing else. Such bytes pass the general
+  // walk below, which has nothing to record for them: accept them at once.
+  const kn = b[p + 1]!;
+  if (b[p] === 0x0a && kn < 0x80 && b[p + 2 + kn] === 0x12) {
+    const v = p + 4 + kn;
+    if (b[v - 1]! < 0x80 && v + b[v - 1]! === end) {
+      const t = b[v];
+      if (t === 0x0a ? b[v + 1]! < 0x80 && v + 2 + b[v + 1]! === end : t === 0x21 ? v + 9 === end : (t === 0x10 || t === 0x18) && b[v + 1]! < 0x80 && v + 2 === end) return;
+    }
+  }
   let at = p;
   while (p < end) {
     at = p;
