@@ -10,6 +10,7 @@ export class BytesTable {
   private starts = new Uint32Array(257);
   private ids = new Int32Array(256);
   private arena = new Uint8Array(4096);
+  private arenaView: DataView = new DataView(this.arena.buffer);
   private used = 0;
   count = 0;
 
@@ -25,10 +26,7 @@ export class BytesTable {
       if (this.hashes[e] !== h) continue;
       const a = this.starts[e]!;
       if (this.starts[e + 1]! - a !== n) continue;
-      const arena = this.arena;
-      let k = 0;
-      while (k < n && arena[a + k] === buf[start + k]) k++;
-      if (k === n) return this.ids[e]!;
+      if (sameBytes(this.arenaView, a, viewOf(buf), start, n)) return this.ids[e]!;
     }
   }
 
@@ -43,6 +41,7 @@ export class BytesTable {
       const a = new Uint8Array(size);
       a.set(this.arena.subarray(0, this.used));
       this.arena = a;
+      this.arenaView = new DataView(a.buffer);
     }
     const arena = this.arena;
     for (let i = 0, at = this.used; i < n; i++) arena[at + i] = buf[start + i]!;
@@ -89,13 +88,34 @@ export class BytesTable {
   }
 }
 
-/** FNV-1a over bytes, 4 at a time where it can, with a final avalanche. */
+// One DataView per input buffer, kept while calls keep passing that buffer:
+// a 4-byte read through it is one load where indexing the bytes is four.
+let lastBuf: Uint8Array | undefined;
+let lastView: DataView = new DataView(new ArrayBuffer(0));
+
+/** A DataView over exactly the bytes of `buf` (offsets as in `buf`). */
+export function viewOf(buf: Uint8Array): DataView {
+  if (buf !== lastBuf) {
+    lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    lastBuf = buf;
+  }
+  return lastView;
+}
+
+/** Whether the `n` bytes at `a` of `x` equal those at `b` of `y`. */
+export function sameBytes(x: DataView, a: number, y: DataView, b: number, n: number): boolean {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) if (x.getInt32(a + k) !== y.getInt32(b + k)) return false;
+  for (; k < n; k++) if (x.getUint8(a + k) !== y.getUint8(b + k)) return false;
+  return true;
+}
+
+/** FNV-1a over bytes, 4 at a time where it can (little-endian words), with a final avalanche. */
 export function hashBytes(buf: Uint8Array, start: number, end: number): number {
+  const v = viewOf(buf);
   let h = 0x811c9dc5 ^ (end - start);
   let i = start;
-  for (; i + 4 <= end; i += 4) {
-    h = Math.imul(h ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)), 0x01000193);
-  }
+  for (; i + 4 <= end; i += 4) h = Math.imul(h ^ v.getInt32(i, true), 0x01000193);
   for (; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);

@@ -404,7 +404,7 @@ export interface ShapeNode {
   dict: ValueDict | undefined;
   /** the child taken last, and its key as UTF-8: the OTLP path checks the next key's bytes against it before any lookup */
   lastChild: ShapeNode | undefined;
-  keyBytes: Uint8Array | undefined;
+  keyBytes: DataView | undefined;
 }
 
 export class Shapes {

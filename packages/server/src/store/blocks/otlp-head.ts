@@ -18,6 +18,7 @@ import type { SpanEvent, SpanLink } from '@ariadne/model';
 import { decodeAnyValueAt, decodeEventAt, decodeLinkAt, decodeResourceAt, decodeScopeAt } from '../../receive/otlp/decode-proto.js';
 import type { ObjectTable, ShapeNode } from './dict.js';
 import type { BytesTable } from './bytes-table.js';
+import { sameBytes, viewOf } from './bytes-table.js';
 import { utf8Text } from './dict.js';
 import type { Head } from './head.js';
 import type { Staged } from './staged.js';
@@ -438,9 +439,9 @@ function keyValue(head: Head, st: Staged, end: number, node: ShapeNode): ShapeNo
       if (vt >= 0) {
         // spans of one shape repeat their keys in order: try the child taken last before any lookup
         let next = node.lastChild;
-        if (next === undefined || next.vtype !== vt || !sameBytes(next.keyBytes!, p + 2, kn)) {
+        if (next === undefined || next.vtype !== vt || next.keyBytes!.byteLength !== kn || !sameBytes(next.keyBytes!, 0, viewOf(buf), p + 2, kn)) {
           next = head.shapes.child(node, head.strings.values[head.strings.idUtf8(buf, p + 2, p + 2 + kn)]!, vt as VType);
-          next.keyBytes ??= Uint8Array.from(buf.subarray(p + 2, p + 2 + kn));
+          next.keyBytes ??= new DataView(Uint8Array.from(buf.subarray(p + 2, p + 2 + kn)).buffer);
           node.lastChild = next;
         }
         const dict = next.dict!;
@@ -457,12 +458,6 @@ function keyValue(head: Head, st: Staged, end: number, node: ShapeNode): ShapeNo
     }
   }
   return keyValueAnyShape(head, st, end, node);
-}
-
-function sameBytes(b: Uint8Array, at: number, n: number): boolean {
-  if (b.length !== n) return false;
-  for (let i = 0; i < n; i++) if (b[i] !== buf[at + i]) return false;
-  return true;
 }
 
 const SMALL_INT_TEXT = Array.from({ length: 128 }, (_, i) => String(i));
