@@ -405,10 +405,12 @@ export interface ShapeNode {
   /** the child taken last, and its key as UTF-8: the OTLP path checks the next key's bytes against it before any lookup */
   lastChild: ShapeNode | undefined;
   keyBytes: DataView | undefined;
+  /** keyBytes' length (a DataView's byteLength is a getter call) */
+  keyLength: number;
 }
 
 export class Shapes {
-  readonly root: ShapeNode = { id: 0, next: undefined, keyId: -1, vtype: 0, dict: undefined, lastChild: undefined, keyBytes: undefined };
+  readonly root: ShapeNode = { id: 0, next: undefined, keyId: -1, vtype: 0, dict: undefined, lastChild: undefined, keyBytes: undefined, keyLength: -1 };
   /** shape id -> flat [keyId, vtype, keyId, vtype, ...] */
   readonly list: Int32Array[] = [new Int32Array(0)];
   private readonly nodes: ShapeNode[] = [this.root];
@@ -435,7 +437,7 @@ export class Shapes {
     flat.set(prev);
     flat[prev.length] = keyId;
     flat[prev.length + 1] = vtype;
-    const child: ShapeNode = { id: this.list.length, next: undefined, keyId, vtype, dict, lastChild: undefined, keyBytes: undefined };
+    const child: ShapeNode = { id: this.list.length, next: undefined, keyId, vtype, dict, lastChild: undefined, keyBytes: undefined, keyLength: -1 };
     this.list.push(flat);
     this.nodes.push(child);
     byType.push(child);

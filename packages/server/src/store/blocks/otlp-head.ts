@@ -30,6 +30,8 @@ const EMPTY = Buffer.alloc(0);
 
 // cursor state of the one synchronous walk in progress
 let buf: Buffer = EMPTY;
+/** the same bytes, for reads of 4 and 8 at once */
+let view: DataView = viewOf(EMPTY);
 let pos = 0;
 /** halves of the last varint() */
 let lo = 0;
@@ -42,6 +44,7 @@ let hi = 0;
  */
 export function stageOtlpProto(head: Head, input: Uint8Array, st: Staged): void {
   buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  view = viewOf(buf);
   pos = 0;
   try {
     const end = buf.length;
@@ -56,6 +59,7 @@ export function stageOtlpProto(head: Head, input: Uint8Array, st: Staged): void 
     }
   } finally {
     buf = EMPTY;
+    view = viewOf(EMPTY);
   }
 }
 
@@ -124,17 +128,18 @@ function skip(tag: number): void {
   }
 }
 
+/** Whether the `n` bytes at `at` are all zero (`n`: 8 or 16). */
 function isZero(at: number, n: number): boolean {
-  for (let i = at; i < at + n; i++) if (buf[i] !== 0) return false;
+  for (let i = at; i < at + n; i += 4) if (view.getInt32(i) !== 0) return false;
   return true;
 }
 
 function word(at: number): number {
-  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+  return view.getUint32(at);
 }
 
 function u32le(at: number): number {
-  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
+  return view.getUint32(at, true);
 }
 
 /** Decimal text of the int64 whose two's-complement halves are `l`/`h` (decode-proto's int64Text). */
@@ -439,15 +444,18 @@ function keyValue(head: Head, st: Staged, end: number, node: ShapeNode): ShapeNo
       if (vt >= 0) {
         // spans of one shape repeat their keys in order: try the child taken last before any lookup
         let next = node.lastChild;
-        if (next === undefined || next.vtype !== vt || next.keyBytes!.byteLength !== kn || !sameBytes(next.keyBytes!, 0, viewOf(buf), p + 2, kn)) {
+        if (next === undefined || next.vtype !== vt || next.keyLength !== kn || !sameBytes(next.keyBytes!, 0, view, p + 2, kn)) {
           next = head.shapes.child(node, head.strings.values[head.strings.idUtf8(buf, p + 2, p + 2 + kn)]!, vt as VType);
-          next.keyBytes ??= new DataView(Uint8Array.from(buf.subarray(p + 2, p + 2 + kn)).buffer);
+          if (next.keyBytes === undefined) {
+            next.keyBytes = new DataView(Uint8Array.from(buf.subarray(p + 2, p + 2 + kn)).buffer);
+            next.keyLength = kn;
+          }
           node.lastChild = next;
         }
         const dict = next.dict!;
         const id =
           vt === VType.STRING ? dict.idUtf8(buf, body + 1, end)
-          : vt === VType.DOUBLE ? dict.idDouble(buf.readDoubleLE(body))
+          : vt === VType.DOUBLE ? dict.idDouble(view.getFloat64(body, true))
           : vt === VType.BOOL ? (buf[body] !== 0 ? 1 : 0)
           : dict.keyed(SMALL_INT_TEXT[buf[body]!]!);
         st.ensureAttrs(1);
@@ -512,7 +520,7 @@ function keyValueAnyShape(head: Head, st: Staged, end: number, node: ShapeNode):
           break;
         case 33:
           vt = VType.DOUBLE;
-          d = buf.readDoubleLE(pos);
+          d = view.getFloat64(pos, true);
           pos += 8;
           break;
         case 42:
