@@ -44,12 +44,17 @@ export class ByteWriter {
 
   /** Unsigned varint of a non-negative integer below 2^53. */
   uvar(v: number): void {
-    this.ensure(8);
+    if (this.pos + 8 > this.buf.length) this.ensure(8);
     const b = this.buf;
     let p = this.pos;
-    while (v >= 128) {
+    // double arithmetic only while the value needs more than 31 bits
+    while (v >= 0x80000000) {
       b[p++] = (v % 128) | 128;
       v = Math.floor(v / 128);
+    }
+    while (v >= 128) {
+      b[p++] = (v & 127) | 128;
+      v >>>= 7;
     }
     b[p++] = v;
     this.pos = p;
@@ -99,16 +104,29 @@ export class ByteWriter {
   }
 
   f64(v: number): void {
-    this.ensure(8);
+    if (this.pos + 8 > this.buf.length) this.ensure(8);
     F64[0] = v;
-    this.buf.set(F64_BYTES, this.pos);
-    this.pos += 8;
+    const b = this.buf;
+    const p = this.pos;
+    for (let i = 0; i < 8; i++) b[p + i] = F64_BYTES[i]!;
+    this.pos = p + 8;
   }
 
   bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    this.copy(b, 0, b.length);
+  }
+
+  /** Bytes [start, end) of `src`. */
+  copy(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (this.pos + n > this.buf.length) this.ensure(n);
+    // a loop beats set() (a call into the runtime, and a subarray) for short runs
+    if (n <= 32) {
+      const b = this.buf;
+      const p = this.pos - start;
+      for (let i = start; i < end; i++) b[p + i] = src[i]!;
+    } else this.buf.set(src.subarray(start, end), this.pos);
+    this.pos += n;
   }
 
   /** Length-prefixed bytes. */

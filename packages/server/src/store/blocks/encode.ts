@@ -96,47 +96,57 @@ function compareRows(head: Head, a: number, b: number): number {
 /** Live rows in block order, split so no block spans 2^52 ns. */
 async function partition(head: Head, pause?: () => Promise<void> | undefined): Promise<Partition[]> {
   const order = sortTraces(head);
+  const { traceFirst, next, deleted, start, spanHi, spanLo } = head;
+  const odd = head.odd.size !== 0;
   const rows = new Uint32Array(head.live);
   const traceStarts: number[] = [];
   const traceOrds: number[] = [];
   let n = 0;
-  const tmp: number[] = [];
   for (let i = 0; i < order.length; i++) {
     if ((i & 1023) === 1023) {
       const p = pause?.();
       if (p) await p;
     }
     const t = order[i]!;
-    tmp.length = 0;
-    for (let r = head.traceFirst[t]!; r >= 0; r = head.next[r]!) if (!head.deleted[r]) tmp.push(r);
-    if (tmp.length === 0) continue;
-    if (tmp.length > 1) {
-      // usually already in order, or nearly: insertion sort, a real sort for big traces
-      if (tmp.length <= 64) {
-        for (let a = 1; a < tmp.length; a++) {
-          const x = tmp[a]!;
-          let b = a - 1;
-          while (b >= 0 && compareRows(head, tmp[b]!, x) > 0) {
-            tmp[b + 1] = tmp[b]!;
-            b--;
-          }
-          tmp[b + 1] = x;
+    const from = n;
+    for (let r = traceFirst[t]!; r >= 0; r = next[r]!) if (!deleted[r]) rows[n++] = r;
+    if (n === from) continue;
+    if (n - from > 64) {
+      // a big trace: a real sort (Array's, which is stable)
+      rows.set(Array.from(rows.subarray(from, n)).sort((a, b) => compareRows(head, a, b)), from);
+    } else {
+      // usually already in order, or nearly: insertion sort (compareRows inlined while no row is odd)
+      for (let a = from + 1; a < n; a++) {
+        const x = rows[a]!;
+        let b = a - 1;
+        for (; b >= from; b--) {
+          const y = rows[b]!;
+          if (odd) {
+            if (compareRows(head, y, x) <= 0) break;
+          } else if (start[y] !== start[x]) {
+            if (!(start[y]! - start[x]! > 0)) break;
+          } else if (spanHi[y] !== spanHi[x]) {
+            if (spanHi[y]! < spanHi[x]!) break;
+          } else if (spanLo[y]! <= spanLo[x]!) break;
+          rows[b + 1] = y;
         }
-      } else tmp.sort((a, b) => compareRows(head, a, b));
+        rows[b + 1] = x;
+      }
     }
-    traceStarts.push(n);
+    traceStarts.push(from);
     traceOrds.push(t);
-    for (const r of tmp) rows[n++] = r;
   }
   traceStarts.push(n);
   const simple = head.odd.size === 0 && head.maxStart - head.minStart < TWO52;
   if (simple) {
     const min = head.minStart;
+    const dur = head.dur;
     const offs = new Float64Array(n);
     const durs = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      offs[i] = head.start[rows[i]!]! - min;
-      durs[i] = head.dur[rows[i]!]!;
+      const r = rows[i]!;
+      offs[i] = start[r]! - min;
+      durs[i] = dur[r]!;
     }
     return [{ rows, offs, durs, bigDur: new Map(), base: head.base! + BigInt(min), traceStarts, traceOrds }];
   }
@@ -194,7 +204,9 @@ const MISC_MAX_ENTRIES = 64;
 function planAttributes(head: Head, p: Partition): { plans: Map<number, KeyPlan>; columns: (AttrColumn & { doubleExp: number; hex: boolean })[] } {
   // entries per key: rows per shape times the key's slots in the shape
   const perShape = new Uint32Array(head.shapes.list.length);
-  for (let i = 0; i < p.rows.length; i++) perShape[head.shape[p.rows[i]!]!]!++;
+  const { rows } = p;
+  const shapeOf = head.shape;
+  for (let i = 0; i < rows.length; i++) perShape[shapeOf[rows[i]!]!]!++;
   const entries = new Map<number, number>();
   for (let s = 0; s < perShape.length; s++) {
     if (!perShape[s]) continue;
@@ -292,19 +304,42 @@ function writeStringEntry(w: ByteWriter, s: string, hex: boolean): void {
   }
 }
 
-/** A value whose type the shape gives, in PLAIN/MISC form. */
-function writePlainEntry(w: ByteWriter, vt: number, dict: ValueDict, id: number, plan: KeyPlan): void {
-  if (id >= dict.plainFrom) {
-    if (vt === VType.DOUBLE) writeDoubleEntry(w, dict.plainDouble(id), plan.doubleExp);
-    else w.bytes(dict.plainBytes(id));
-    return;
-  }
-  const x = dict.values[id];
+/** A head dictionary's values as a PLAIN/MISC column writes them. */
+interface PlainSource {
+  vtype: number;
+  values: unknown[];
+  plainFrom: number;
+  /** the plain entries (ids from plainFrom), already in column form: string-like entry i is bytes[offsets[i], offsets[i + 1]) */
+  bytes: Uint8Array | undefined;
+  offsets: Uint32Array | undefined;
+  doubles: Float64Array | undefined;
+  doubleExp: number;
+  hex: boolean;
+}
+
+function plainSource(dict: ValueDict, plan: KeyPlan): PlainSource {
+  // the snapshot's views of the plain entries: no subarray per entry
+  const s = dict.toSnapshot();
+  return { vtype: s.vtype, values: s.values, plainFrom: s.plainFrom, bytes: s.bytes, offsets: s.offsets, doubles: s.doubles, doubleExp: plan.doubleExp, hex: plan.hex };
+}
+
+/** A value whose type the shape gives, in PLAIN/MISC form (small, to be inlined: most are plain entries). */
+function writePlainEntry(w: ByteWriter, src: PlainSource, id: number): void {
+  const i = id - src.plainFrom;
+  if (i < 0) writeListedEntry(w, src, id);
+  else if (src.vtype === VType.DOUBLE) writeDoubleEntry(w, src.doubles![i]!, src.doubleExp);
+  else w.copy(src.bytes!, src.offsets![i]!, src.offsets![i + 1]!);
+}
+
+/** A value of the dictionary's list (below plainFrom) in PLAIN/MISC form. */
+function writeListedEntry(w: ByteWriter, src: PlainSource, id: number): void {
+  const vt = src.vtype;
+  const x = src.values[id];
   switch (vt) {
     case VType.EMPTY:
       return;
     case VType.STRING:
-      writeStringEntry(w, x as string, plan.hex);
+      writeStringEntry(w, x as string, src.hex);
       return;
     case VType.BOOL:
       w.u8(x ? 1 : 0);
@@ -317,7 +352,7 @@ function writePlainEntry(w: ByteWriter, vt: number, dict: ValueDict, id: number,
       w.str(x as string);
       return;
     case VType.DOUBLE:
-      writeDoubleEntry(w, x as number, plan.doubleExp);
+      writeDoubleEntry(w, x as number, src.doubleExp);
       return;
     default:
       writePayload(w, vt as VType, x as AnyValue);
@@ -406,14 +441,396 @@ export async function encodeHead(head: Head, opts: EncodeOptions): Promise<Encod
   return out;
 }
 
+/** The attribute slots of a shape as this block stores them, resolved on the shape's first row. */
+interface ShapeSlots {
+  writer: ByteWriter[];
+  /** DICT slots: the block dictionary id of head value id 0; -1 for a plain slot */
+  base: Int32Array;
+  /** DICT slots: the index in `seen` of head value id 0 */
+  seen: Int32Array;
+  column: Int32Array;
+  /** plain slots: their values */
+  plain: (PlainSource | undefined)[];
+}
+
+type OpAcc = OpStats & { buckets: Uint32Array };
+
+/** Per-operation stats, found by (service, name, kind) in an open-addressing table: one probe a row, usually. */
+class OpTable {
+  /** in order of first row */
+  readonly list: OpAcc[] = [];
+  private slots = new Int32Array(64).fill(-1);
+
+  /** The stats of an operation; a new one starts at `off`. */
+  get(service: number, name: number, kind: number, off: number): OpAcc {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let h = opHash(service, name, kind) & mask;
+    for (let i = slots[h]!; i >= 0; i = slots[h]!) {
+      const o = this.list[i]!;
+      if (o.service === service && o.name === name && o.kind === kind) return o;
+      h = (h + 1) & mask;
+    }
+    const o: OpAcc = { service, name, kind, count: 0, errors: 0, sumDur: 0, minStart: off, maxStart: off, hist: new Uint32Array(0), buckets: new Uint32Array(HIST_BUCKETS) };
+    slots[h] = this.list.length;
+    this.list.push(o);
+    if (this.list.length * 2 > slots.length) this.grow();
+    return o;
+  }
+
+  private grow(): void {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    this.list.forEach((o, i) => {
+      let h = opHash(o.service, o.name, o.kind) & mask;
+      while (slots[h]! >= 0) h = (h + 1) & mask;
+      slots[h] = i;
+    });
+    this.slots = slots;
+  }
+
+  /** The stats grouped by service (services in order of first row), as the format lists them. */
+  stats(): OpStats[] {
+    const rank = new Map<number, number>();
+    for (const o of this.list) if (!rank.has(o.service)) rank.set(o.service, rank.size);
+    // a stable sort: operations keep their order within a service
+    return [...this.list]
+      .sort((a, b) => rank.get(a.service)! - rank.get(b.service)!)
+      .map(({ buckets, ...o }) => {
+        const pairs: number[] = [];
+        for (let b = 0; b < buckets.length; b++) if (buckets[b]) pairs.push(b, buckets[b]!);
+        return { ...o, hist: Uint32Array.from(pairs) };
+      });
+  }
+}
+
+function opHash(service: number, name: number, kind: number): number {
+  const h = Math.imul(service, 0x9e3779b1) ^ Math.imul(name * 256 + kind, 0x85ebca6b);
+  return h ^ (h >>> 15);
+}
+
+/** uvarSmall(col[rows[i]]) for each row of [from, to): one column of a run of rows. */
+function writeIds(w: ByteWriter, col: Uint32Array, rows: Uint32Array, from: number, to: number): void {
+  w.ensure((to - from) * 5);
+  const b = w.buf;
+  let p = w.pos;
+  for (let i = from; i < to; i++) {
+    let v = col[rows[i]!]!;
+    while (v >= 128) {
+      b[p++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    b[p++] = v;
+  }
+  w.pos = p;
+}
+
+/** Span ids (two big-endian words each) of the rows of [from, to). */
+function writeSpanIds(w: ByteWriter, hi: Uint32Array, lo: Uint32Array, rows: Uint32Array, from: number, to: number): void {
+  w.ensure((to - from) * 8);
+  const b = w.buf;
+  let p = w.pos;
+  for (let i = from; i < to; i++) {
+    const r = rows[i]!;
+    const h = hi[r]!;
+    const l = lo[r]!;
+    b[p] = h >>> 24;
+    b[p + 1] = h >>> 16;
+    b[p + 2] = h >>> 8;
+    b[p + 3] = h;
+    b[p + 4] = l >>> 24;
+    b[p + 5] = l >>> 16;
+    b[p + 6] = l >>> 8;
+    b[p + 7] = l;
+    p += 8;
+  }
+  w.pos = p;
+}
+
+/** u8(col[rows[i]]) for each row of [from, to). */
+function writeBytes(w: ByteWriter, col: Uint8Array, rows: Uint32Array, from: number, to: number): void {
+  w.ensure(to - from);
+  const b = w.buf;
+  let p = w.pos;
+  for (let i = from; i < to; i++) b[p++] = col[rows[i]!]!;
+  w.pos = p;
+}
+
+/** The largest trace whose parents are found by a scan of its span ids. */
+const SMALL_TRACE = 16;
+
+/**
+ * Writes a partition's rows into column writers, page by page, and gathers
+ * what the footer says of them. Synchronous: the caller paces it. Each column
+ * (or pair, or the attribute columns together) is written by a pass of its
+ * own over a run of rows: short loops that keep what they use in locals, and
+ * the simple columns' writer positions too.
+ */
+class RowWriter {
+  readonly writers: ByteWriter[];
+  readonly ops = new OpTable();
+  /** DICT columns: (value, page) pairs for the page index */
+  readonly pairs: GrowableU32[];
+  /** DICT columns: the last page each value was seen on (one array, each column from its `seenFrom`) */
+  private readonly seen: Int32Array;
+  private readonly seenFrom: Int32Array;
+  private readonly shapeSlots: (ShapeSlots | undefined)[];
+  /** rows with events, links or dropped counts (few), when there are any */
+  private readonly extraRows: Uint8Array | undefined;
+  private readonly bigDur: Map<number, bigint> | undefined;
+
+  // the page
+  private pageNo = -1;
+  private first = 0;
+  private prevOff = 0;
+  pMin = Infinity;
+  pMax = -Infinity;
+
+  // parent lookups: the current trace (index tk, rows [traceStart, traceEnd)),
+  // as span ids if small, else as span id (hi) -> index (-1: more than one)
+  private tk = 0;
+  private traceStart = -1;
+  private traceEnd = -1;
+  private readonly tHi = new Uint32Array(SMALL_TRACE);
+  private readonly tLo = new Uint32Array(SMALL_TRACE);
+  private readonly inTrace = new Map<number, number>();
+
+  constructor(
+    private readonly head: Head,
+    private readonly p: Partition,
+    private readonly plans: Map<number, KeyPlan>,
+    columns: readonly AttrColumn[],
+  ) {
+    this.writers = Array.from({ length: FIXED_COLUMNS + columns.length }, () => new ByteWriter(4096));
+    this.pairs = columns.map(() => new GrowableU32());
+    this.seenFrom = new Int32Array(columns.length);
+    let seenSize = 0;
+    columns.forEach((c, i) => {
+      this.seenFrom[i] = seenSize;
+      if (c.mode === AttrMode.DICT) seenSize += c.dict.length;
+    });
+    this.seen = new Int32Array(seenSize).fill(-1);
+    this.shapeSlots = new Array(head.shapes.list.length);
+    if (head.extras.size !== 0) {
+      this.extraRows = new Uint8Array(head.rows);
+      for (const r of head.extras.keys()) this.extraRows[r] = 1;
+    }
+    this.bigDur = p.bigDur.size !== 0 ? p.bigDur : undefined;
+  }
+
+  /** Starts a page at row position `first`, in trace `tk`. */
+  startPage(first: number, tk: number): void {
+    for (const w of this.writers) w.reset();
+    this.pageNo++;
+    this.first = first;
+    this.tk = tk;
+    this.traceStart = -1;
+    this.traceEnd = -1;
+    this.prevOff = 0;
+    this.pMin = Infinity;
+    this.pMax = -Infinity;
+  }
+
+  /** Writes the rows at positions [from, to) of the page. */
+  write(from: number, to: number): void {
+    const { head, writers } = this;
+    const rows = this.p.rows;
+    writeSpanIds(writers[Col.SPAN_ID]!, head.spanHi, head.spanLo, rows, from, to);
+    this.parents(from, to);
+    this.times(from, to);
+    writeIds(writers[Col.SERVICE]!, head.service, rows, from, to);
+    writeIds(writers[Col.NAME]!, head.name, rows, from, to);
+    writeBytes(writers[Col.KIND]!, head.kind, rows, from, to);
+    writeBytes(writers[Col.STATUS]!, head.status, rows, from, to);
+    writeIds(writers[Col.STATUS_MSG]!, head.statusMsg, rows, from, to);
+    writeIds(writers[Col.TRACE_STATE]!, head.traceState, rows, from, to);
+    // (flags are 32 bits: their uvar is the same varint)
+    writeIds(writers[Col.FLAGS]!, head.flags, rows, from, to);
+    writeIds(writers[Col.RESOURCE]!, head.resource, rows, from, to);
+    writeIds(writers[Col.SCOPE]!, head.scope, rows, from, to);
+    writeIds(writers[Col.SHAPE]!, head.shape, rows, from, to);
+    this.extras(from, to);
+    this.attributes(from, to);
+    this.opStats(from, to);
+  }
+
+  /** EXTRA: 0 for none, else the row's events, links and dropped counts. */
+  private extras(from: number, to: number): void {
+    const w = this.writers[Col.EXTRA]!;
+    const extraRows = this.extraRows;
+    if (extraRows === undefined) {
+      w.ensure(to - from);
+      w.buf.fill(0, w.pos, w.pos + to - from);
+      w.pos += to - from;
+      return;
+    }
+    const rows = this.p.rows;
+    for (let pos = from; pos < to; pos++) {
+      const r = rows[pos]!;
+      if (extraRows[r] === 1) writeExtra(w, this.head.extras.get(r)!, this.head.startOf(r));
+      else w.u8(0);
+    }
+  }
+
+  /** PARENT: 0 for none, 2 + its position in the trace, or 1 and the id in PARENT_RAW. */
+  private parents(from: number, to: number): void {
+    const { rows, traceStarts } = this.p;
+    const { spanHi, spanLo, parentHi, parentLo } = this.head;
+    const { tHi, tLo, inTrace } = this;
+    const w = this.writers[Col.PARENT]!;
+    const wr = this.writers[Col.PARENT_RAW]!;
+    const first = this.first;
+    let { tk, traceStart, traceEnd } = this;
+    for (let pos = from; pos < to; pos++) {
+      // a new trace (or the page's first): index it
+      if (pos === traceEnd || pos === first) {
+        if (pos !== first) tk++;
+        traceStart = traceStarts[tk]!;
+        traceEnd = traceStarts[tk + 1]!;
+        if (traceEnd - traceStart <= SMALL_TRACE) {
+          for (let j = traceStart; j < traceEnd; j++) {
+            tHi[j - traceStart] = spanHi[rows[j]!]!;
+            tLo[j - traceStart] = spanLo[rows[j]!]!;
+          }
+        } else {
+          inTrace.clear();
+          for (let j = traceStart; j < traceEnd; j++) {
+            const hi = spanHi[rows[j]!]!;
+            inTrace.set(hi, inTrace.has(hi) ? -1 : j - traceStart);
+          }
+        }
+      }
+      const r = rows[pos]!;
+      const ph = parentHi[r]!;
+      const pl = parentLo[r]!;
+      if (ph === 0 && pl === 0) {
+        w.u8(0);
+        continue;
+      }
+      let j = -1;
+      if (traceEnd - traceStart <= SMALL_TRACE) {
+        for (let x = 0; x < traceEnd - traceStart; x++) {
+          if (tHi[x] === ph && tLo[x] === pl) {
+            j = x;
+            break;
+          }
+        }
+      } else {
+        const h = inTrace.get(ph);
+        if (h !== undefined && h >= 0 && spanLo[rows[traceStart + h]!] === pl) j = h;
+        else if (h === -1) {
+          for (let x = traceStart; x < traceEnd; x++) {
+            const q = rows[x]!;
+            if (spanHi[q] === ph && spanLo[q] === pl) {
+              j = x - traceStart;
+              break;
+            }
+          }
+        }
+      }
+      if (j >= 0) w.uvarSmall(j + 2);
+      else {
+        w.u8(1);
+        wr.u32be(ph);
+        wr.u32be(pl);
+      }
+    }
+    this.tk = tk;
+    this.traceStart = traceStart;
+    this.traceEnd = traceEnd;
+  }
+
+  /** START (the page's first as is, then deltas) and DURATION. */
+  private times(from: number, to: number): void {
+    const { offs, durs } = this.p;
+    const ws = this.writers[Col.START]!;
+    const wd = this.writers[Col.DURATION]!;
+    const { first, bigDur } = this;
+    let { prevOff, pMin, pMax } = this;
+    for (let pos = from; pos < to; pos++) {
+      const off = offs[pos]!;
+      if (pos === first) ws.uvar(off);
+      else ws.svar(off - prevOff);
+      prevOff = off;
+      if (off < pMin) pMin = off;
+      if (off > pMax) pMax = off;
+      const big = bigDur?.get(pos);
+      if (big !== undefined) wd.svarBig(big);
+      else wd.svar(durs[pos]!);
+    }
+    this.prevOff = prevOff;
+    this.pMin = pMin;
+    this.pMax = pMax;
+  }
+
+  /** The attribute columns: DICT slots as block dictionary ids (noting each value's first use on the page), the others plain. */
+  private attributes(from: number, to: number): void {
+    const rows = this.p.rows;
+    const { shape: shapeOf, attrStart, attrVals } = this.head;
+    const { seen, pageNo, pairs } = this;
+    for (let pos = from; pos < to; pos++) {
+      const r = rows[pos]!;
+      const shape = shapeOf[r]!;
+      const sl = this.shapeSlots[shape] ?? (this.shapeSlots[shape] = this.slotsOf(shape));
+      const { writer, base, plain } = sl;
+      const seenAt = sl.seen;
+      const at = attrStart[r]!;
+      for (let s = 0; s < writer.length; s++) {
+        const id = attrVals[at + s]!;
+        const b = base[s]!;
+        if (b >= 0) {
+          writer[s]!.uvarSmall(b + id);
+          const q = seenAt[s]! + id;
+          if (seen[q] !== pageNo) {
+            seen[q] = pageNo;
+            pairs[sl.column[s]!]!.push(b + id, pageNo);
+          }
+        } else writePlainEntry(writer[s]!, plain[s]!, id);
+      }
+    }
+  }
+
+  private slotsOf(shape: number): ShapeSlots {
+    const flat = this.head.shapes.list[shape]!;
+    const m = flat.length >> 1;
+    const sl: ShapeSlots = { writer: [], base: new Int32Array(m).fill(-1), seen: new Int32Array(m), column: new Int32Array(m), plain: [] };
+    for (let s = 0; s < m; s++) {
+      const plan = this.plans.get(flat[2 * s]!)!;
+      const dict = this.head.dicts.get(flat[2 * s]! * 16 + flat[2 * s + 1]!)!;
+      sl.writer.push(this.writers[FIXED_COLUMNS + plan.column]!);
+      sl.column[s] = plan.column;
+      if (plan.mode === AttrMode.DICT) {
+        sl.base[s] = plan.offsets[dict.vtype]!;
+        sl.seen[s] = this.seenFrom[plan.column]! + sl.base[s]!;
+        sl.plain.push(undefined);
+      } else sl.plain.push(plainSource(dict, plan));
+    }
+    return sl;
+  }
+
+  /** Per-operation counts, errors, durations and start range. */
+  private opStats(from: number, to: number): void {
+    const { rows, offs, durs } = this.p;
+    const { service, name, kind, status } = this.head;
+    const { ops, bigDur } = this;
+    for (let pos = from; pos < to; pos++) {
+      const r = rows[pos]!;
+      const off = offs[pos]!;
+      const op = ops.get(service[r]!, name[r]!, kind[r]!, off);
+      op.count++;
+      if (status[r] === 2) op.errors++;
+      const big = bigDur?.get(pos);
+      const d = big !== undefined ? Number(big) : durs[pos]!;
+      if (d > 0) op.sumDur += d;
+      op.buckets[bucketOf(d)]!++;
+      if (off < op.minStart) op.minStart = off;
+      if (off > op.maxStart) op.maxStart = off;
+    }
+  }
+}
+
 async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): Promise<EncodedBlock> {
   const { plans, columns } = planAttributes(head, p);
-  const shapes = head.shapes.list;
-  // per shape: the plan of each slot, resolved once
-  const slotPlans: (KeyPlan[] | undefined)[] = new Array(shapes.length);
-  const slotDicts: (ValueDict[] | undefined)[] = new Array(shapes.length);
-  const ncols = FIXED_COLUMNS + columns.length;
-  const writers: ByteWriter[] = Array.from({ length: ncols }, () => new ByteWriter(4096));
   const n = p.rows.length;
   const traces = p.traceOrds.length;
   const traceIds = new Uint8Array(traces * 16);
@@ -425,17 +842,10 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
     traceRows[k + 1] = p.traceStarts[k + 1]!;
   }
   const pages: { meta: Omit<PageMeta, 'offset' | 'length' | 'chunks'>; chunks: Promise<{ col: number; data: Uint8Array; raw: number; codec: Codec }[]> }[] = [];
-  const opsByService = new Map<number, Map<number, OpStats & { buckets: Uint32Array }>>();
+  const rw = new RowWriter(head, p, plans, columns);
+  const writers = rw.writers;
   let minStart = Infinity;
   let maxStart = -Infinity;
-  const spanHi = head.spanHi;
-  const spanLo = head.spanLo;
-  // parent lookup within a trace: span id (hi) -> index in the trace
-  const inTrace = new Map<number, number>();
-  // DICT columns: the last page each value was seen on, and (value, page) pairs
-  const lastPage = columns.map((c) => (c.mode === AttrMode.DICT ? new Int32Array(c.dict.length).fill(-1) : new Int32Array(0)));
-  const pairs = columns.map(() => new GrowableU32());
-  let pageNo = -1;
 
   let k = 0; // trace index
   let i = 0; // row position
@@ -453,153 +863,23 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
       k--;
       while (p.traceStarts[k]! > pageEnd) k--;
     }
-    for (const w of writers) w.reset();
-    pageNo++;
-    let pMin = Infinity;
-    let pMax = -Infinity;
-    let prevOff = 0;
     // the trace of position `first`
     let tk = k;
     while (p.traceStarts[tk]! > first) tk--;
-    let traceStart = -1;
-    let traceEnd = -1;
-    for (let pos = first; pos < pageEnd; pos++) {
-      if ((pos - first) % 1024 === 1023) {
+    rw.startPage(first, tk);
+    for (let from = first; from < pageEnd; from += 1024) {
+      if (from !== first) {
         const pz = opts.pause?.();
         if (pz) await pz;
       }
-      if (pos === p.traceStarts[tk + 1]) tk++;
-      if (p.traceStarts[tk] !== traceStart) {
-        traceStart = p.traceStarts[tk]!;
-        traceEnd = p.traceStarts[tk + 1]!;
-        if (traceEnd - traceStart > 16) {
-          inTrace.clear();
-          for (let j = traceStart; j < traceEnd; j++) {
-            const hi = spanHi[p.rows[j]!]!;
-            inTrace.set(hi, inTrace.has(hi) ? -1 : j - traceStart);
-          }
-        }
-      }
-      const r = p.rows[pos]!;
-      // SPAN_ID
-      const ws = writers[Col.SPAN_ID]!;
-      ws.u32be(spanHi[r]!);
-      ws.u32be(spanLo[r]!);
-      // PARENT
-      const ph = head.parentHi[r]!;
-      const pl = head.parentLo[r]!;
-      if (ph === 0 && pl === 0) writers[Col.PARENT]!.u8(0);
-      else {
-        // the parent's position in the trace, when the trace holds it
-        let j = -1;
-        if (traceEnd - traceStart <= 16) {
-          for (let x = traceStart; x < traceEnd; x++) {
-            const q = p.rows[x]!;
-            if (spanHi[q] === ph && spanLo[q] === pl) {
-              j = x - traceStart;
-              break;
-            }
-          }
-        } else {
-          const h = inTrace.get(ph);
-          if (h !== undefined && h >= 0 && spanLo[p.rows[traceStart + h]!] === pl) j = h;
-          else if (h === -1) {
-            for (let x = traceStart; x < traceEnd; x++) {
-              const q = p.rows[x]!;
-              if (spanHi[q] === ph && spanLo[q] === pl) {
-                j = x - traceStart;
-                break;
-              }
-            }
-          }
-        }
-        if (j >= 0) writers[Col.PARENT]!.uvarSmall(j + 2);
-        else {
-          writers[Col.PARENT]!.u8(1);
-          const wr = writers[Col.PARENT_RAW]!;
-          wr.u32be(ph);
-          wr.u32be(pl);
-        }
-      }
-      // START, DURATION
-      const off = p.offs[pos]!;
-      if (pos === first) writers[Col.START]!.uvar(off);
-      else writers[Col.START]!.svar(off - prevOff);
-      prevOff = off;
-      if (off < pMin) pMin = off;
-      if (off > pMax) pMax = off;
-      const big = p.bigDur.size ? p.bigDur.get(pos) : undefined;
-      if (big !== undefined) writers[Col.DURATION]!.svarBig(big);
-      else writers[Col.DURATION]!.svar(p.durs[pos]!);
-      // the rest of the fixed columns
-      const service = head.service[r]!;
-      const name = head.name[r]!;
-      const kind = head.kind[r]!;
-      const status = head.status[r]!;
-      writers[Col.SERVICE]!.uvarSmall(service);
-      writers[Col.NAME]!.uvarSmall(name);
-      writers[Col.KIND]!.u8(kind);
-      writers[Col.STATUS]!.u8(status);
-      writers[Col.STATUS_MSG]!.uvarSmall(head.statusMsg[r]!);
-      writers[Col.TRACE_STATE]!.uvarSmall(head.traceState[r]!);
-      writers[Col.FLAGS]!.uvar(head.flags[r]!);
-      writers[Col.RESOURCE]!.uvarSmall(head.resource[r]!);
-      writers[Col.SCOPE]!.uvarSmall(head.scope[r]!);
-      const shape = head.shape[r]!;
-      writers[Col.SHAPE]!.uvarSmall(shape);
-      const x = head.extras.size ? head.extras.get(r) : undefined;
-      if (x) writeExtra(writers[Col.EXTRA]!, x, head.startOf(r));
-      else writers[Col.EXTRA]!.u8(0);
-      // attributes
-      let sp = slotPlans[shape];
-      let sd = slotDicts[shape];
-      if (!sp) {
-        const flat = shapes[shape]!;
-        sp = [];
-        sd = [];
-        for (let s = 0; s < flat.length; s += 2) {
-          sp.push(plans.get(flat[s]!)!);
-          sd.push(head.dicts.get(flat[s]! * 16 + flat[s + 1]!)!);
-        }
-        slotPlans[shape] = sp;
-        slotDicts[shape] = sd;
-      }
-      const at = head.attrStart[r]!;
-      for (let s = 0; s < sp.length; s++) {
-        const plan: KeyPlan = sp[s]!;
-        const dict = sd![s]!;
-        const w = writers[FIXED_COLUMNS + plan.column]!;
-        const id = head.attrVals[at + s]!;
-        if (plan.mode === AttrMode.DICT) {
-          const bid = plan.offsets[dict.vtype]! + id;
-          w.uvarSmall(bid);
-          const seen = lastPage[plan.column]!;
-          if (seen[bid] !== pageNo) {
-            seen[bid] = pageNo;
-            pairs[plan.column]!.push(bid, pageNo);
-          }
-        }
-        else writePlainEntry(w, dict.vtype, dict, id, plan);
-      }
-      // per-operation stats
-      let byName = opsByService.get(service);
-      if (!byName) opsByService.set(service, (byName = new Map()));
-      const opKey = name * 256 + kind;
-      let op = byName.get(opKey);
-      if (!op) byName.set(opKey, (op = { service, name, kind, count: 0, errors: 0, sumDur: 0, minStart: off, maxStart: off, hist: new Uint32Array(0), buckets: new Uint32Array(HIST_BUCKETS) }));
-      op.count++;
-      if (status === 2) op.errors++;
-      const d = big !== undefined ? Number(big) : p.durs[pos]!;
-      if (d > 0) op.sumDur += d;
-      op.buckets[bucketOf(d)]!++;
-      if (off < op.minStart) op.minStart = off;
-      if (off > op.maxStart) op.maxStart = off;
+      rw.write(from, Math.min(from + 1024, pageEnd));
     }
+    const { pMin, pMax } = rw;
     if (pMin < minStart) minStart = pMin;
     if (pMax > maxStart) maxStart = pMax;
     // SPAN_ID and PARENT_RAW are random bytes: stored as they are
     const raws: { col: number; data: Uint8Array }[] = [];
-    for (let c = 0; c < ncols; c++) {
+    for (let c = 0; c < writers.length; c++) {
       const w = writers[c]!;
       if (w.pos !== 0) raws.push({ col: c, data: w.buf.slice(0, w.pos) });
     }
@@ -636,16 +916,8 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
     }
     pageMetas.push({ ...pg.meta, offset: pageOffset, length: offset - pageOffset, chunks });
   }
-  const ops: OpStats[] = [];
-  for (const m of opsByService.values()) {
-    for (const { buckets, ...o } of m.values()) {
-      const pairs: number[] = [];
-      for (let b = 0; b < buckets.length; b++) if (buckets[b]) pairs.push(b, buckets[b]!);
-      ops.push({ ...o, hist: Uint32Array.from(pairs) });
-    }
-  }
   columns.forEach((c, i) => {
-    if (c.mode === AttrMode.DICT) c.pageIndex = pageIndexOf(c.dict.length, pairs[i]!);
+    if (c.mode === AttrMode.DICT) c.pageIndex = pageIndexOf(c.dict.length, rw.pairs[i]!);
   });
   const meta: BlockMeta = {
     version: FORMAT_VERSION,
@@ -656,12 +928,12 @@ async function encodePartition(head: Head, p: Partition, opts: EncodeOptions): P
     strings: head.strings.values,
     resources: head.resources.values,
     scopes: head.scopes.values,
-    shapes,
+    shapes: head.shapes.list,
     attrColumns: columns,
     traceIds,
     traceRows,
     pages: pageMetas,
-    ops,
+    ops: rw.ops.stats(),
     replaces: opts.replaces ?? [],
     pageRows: opts.pageRows,
   };
