@@ -10,6 +10,8 @@ import type { Buffer } from 'node:buffer';
 
 /** How many bytes of keys a dictionary's byte table holds before new ones are no longer remembered. */
 const MAX_TABLE_BYTES = 16 << 20;
+/** ints below this get their dictionary id from an array, not from a string in the Map */
+const SMALL_INTS = 1024;
 
 /** UTF-8 text at [start, end), as Buffer#toString would decode it. */
 export function utf8Text(buf: Buffer, start: number, end: number): string {
@@ -110,6 +112,8 @@ export class ValueDict {
   private doubles: Float64Array | undefined;
   private plainCount = 0;
   private byBytes: BytesTable | undefined;
+  /** ids of the ints below SMALL_INTS seen so far (-1: not yet), while not plain */
+  private smallIds: Int32Array | undefined;
 
   constructor(readonly vtype: VType) {
     if (vtype === VType.BOOL) this.values.push(false, true);
@@ -172,6 +176,23 @@ export class ValueDict {
         return this.values.length - 1;
     }
     return this.keyed(key);
+  }
+
+  /**
+   * The id of a non-negative int value below 2^32 (an INT dictionary): what
+   * keyed(String(v)) gives, small values without making the string.
+   */
+  idInt(v: number): number {
+    if (v >= SMALL_INTS || this.plainFrom !== Infinity) return this.keyed(String(v));
+    const ids = (this.smallIds ??= new Int32Array(SMALL_INTS).fill(-1));
+    const id = ids[v]!;
+    if (id >= 0) {
+      this.lookups++; // as a hit in keyed() counts
+      return id;
+    }
+    const made = this.keyed(String(v));
+    if (this.plainFrom === Infinity) ids[v] = made;
+    return made;
   }
 
   /** The id of a string-like key (string, int text, bytes text) or a double. */

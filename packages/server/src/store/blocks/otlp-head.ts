@@ -439,7 +439,8 @@ function keyValue(head: Head, st: Staged, end: number, node: ShapeNode): ShapeNo
       const vt =
         tag === 0x0a && buf[body]! < 0x80 && body + 1 + buf[body]! === end ? VType.STRING
         : tag === 0x21 && body + 8 === end ? VType.DOUBLE
-        : (tag === 0x10 || tag === 0x18) && buf[body]! < 0x80 && body + 1 === end ? (tag === 0x10 ? VType.BOOL : VType.INT) // one-byte varint
+        : tag === 0x10 && buf[body]! < 0x80 && body + 1 === end ? VType.BOOL // one-byte varint
+        : tag === 0x18 && shortVarint(body, end) >= 0 ? VType.INT // status codes, counts: up to 4 bytes
         : -1;
       if (vt >= 0) {
         // spans of one shape repeat their keys in order: try the child taken last before any lookup
@@ -457,7 +458,7 @@ function keyValue(head: Head, st: Staged, end: number, node: ShapeNode): ShapeNo
           vt === VType.STRING ? dict.idUtf8(buf, body + 1, end)
           : vt === VType.DOUBLE ? dict.idDouble(view.getFloat64(body, true))
           : vt === VType.BOOL ? (buf[body] !== 0 ? 1 : 0)
-          : dict.keyed(SMALL_INT_TEXT[buf[body]!]!);
+          : dict.idInt(shortVarint(body, end));
         st.ensureAttrs(1);
         st.attrVals[st.attrCount++] = id;
         pos = end;
@@ -468,7 +469,16 @@ function keyValue(head: Head, st: Staged, end: number, node: ShapeNode): ShapeNo
   return keyValueAnyShape(head, st, end, node);
 }
 
-const SMALL_INT_TEXT = Array.from({ length: 128 }, (_, i) => String(i));
+/** The value of the varint of at most 4 bytes (below 2^28) at `at` that ends at `end`, or -1. */
+function shortVarint(at: number, end: number): number {
+  let v = 0;
+  for (let i = at, shift = 0; i < at + 4 && i < end; i++, shift += 7) {
+    const b = buf[i]!;
+    v |= (b & 0x7f) << shift;
+    if (b < 0x80) return i + 1 === end ? v : -1;
+  }
+  return -1;
+}
 
 function keyValueAnyShape(head: Head, st: Staged, end: number, node: ShapeNode): ShapeNode {
   let k0 = 0;
@@ -547,7 +557,7 @@ function keyValueAnyShape(head: Head, st: Staged, end: number, node: ShapeNode):
       id = a;
       break;
     case VType.INT:
-      id = dict.keyed(int64Text(a, b));
+      id = b === 0 ? dict.idInt(a) : dict.keyed(int64Text(a, b));
       break;
     case VType.DOUBLE:
       id = dict.idDouble(d);
