@@ -1,8 +1,7 @@
 // OTLP/gRPC trace receiver: opentelemetry.proto.collector.trace.v1.TraceService/Export,
 // served on node:http2 directly. One unary method needs only the wire (the
-// message prefix, gzip, the status in trailers); grpc-js also left HTTP/2's
-// 64 KiB connection window in place, which held a client to about one 44 KB
-// request per round trip (see grpc/README.md and docs/benchmarks.md).
+// message prefix, gzip, the status in trailers), at about a fifth less server
+// CPU per span than grpc-js (see grpc/README.md and docs/benchmarks.md).
 
 import http2 from 'node:http2';
 import { Buffer } from 'node:buffer';
@@ -18,8 +17,8 @@ const RECEIVER = 'otlp_grpc';
 export const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const ACCEPT_ENCODING = 'identity,deflate,gzip';
 
-// Room for many concurrent exports per connection without waiting on
-// WINDOW_UPDATEs; what is read is held against the ingester's reservation.
+// HTTP/2's default 64 KiB windows (grpc-js's) cap a connection at 64 KiB per
+// round trip: 6.4 MB/s at 10 ms. On loopback they measured the same as these.
 const STREAM_WINDOW = 1 << 20;
 const CONNECTION_WINDOW = 16 << 20;
 
