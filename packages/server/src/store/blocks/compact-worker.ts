@@ -3,6 +3,9 @@
 import { parentPort } from 'node:worker_threads';
 import type { CompactJob } from './compact.js';
 import { compactBlocks } from './compact.js';
+import { runInBackground } from './background.js';
+
+runInBackground();
 
 parentPort!.on('message', (job: CompactJob & { id: number }) => {
   compactBlocks(job).then(

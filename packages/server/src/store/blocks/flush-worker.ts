@@ -9,6 +9,9 @@ import type { CompressOptions } from './codec.js';
 import { writeAtomic } from './files.js';
 import type { HeadSnapshot } from './head.js';
 import { Head } from './head.js';
+import { runInBackground } from './background.js';
+
+runInBackground();
 
 export interface FlushJob {
   dir: string;
