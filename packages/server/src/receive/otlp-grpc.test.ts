@@ -263,7 +263,7 @@ describe('OTLP/gRPC receiver on the wire', () => {
 });
 
 describe('OTLP/gRPC receiver refusals', () => {
-  it('checks API keys in authorization or x-api-key', async () => {
+  it('checks API keys in authorization, x-api-key or x-raceway-key', async () => {
     const server = await startTestServer({ apiKeys: ['s3cret'] });
     try {
       const url = `http://127.0.0.1:${server.ports.otlpGrpc}`;
@@ -274,8 +274,10 @@ describe('OTLP/gRPC receiver refusals', () => {
       assert.equal((await raw(url, { ...GRPC, authorization: 'Bearer wrong' }, empty)).code, Status.UNAUTHENTICATED);
       assert.equal((await raw(url, { ...GRPC, authorization: 'Bearer s3cret' }, empty)).code, Status.OK);
       assert.equal((await raw(url, { ...GRPC, 'x-api-key': 's3cret' }, empty)).code, Status.OK);
+      assert.equal((await raw(url, { ...GRPC, 'x-raceway-key': 's3cret' }, empty)).code, Status.OK);
+      assert.equal((await raw(url, { ...GRPC, 'x-raceway-key': 'wrong' }, empty)).code, Status.UNAUTHENTICATED);
       const text = await (await fetch(`${server.url}/metrics`, { headers: { 'x-api-key': 's3cret' } })).text();
-      assert.match(text, /ariadne_requests_refused_total\{receiver="otlp_grpc",reason="unauthorized"\} 2/);
+      assert.match(text, /ariadne_requests_refused_total\{receiver="otlp_grpc",reason="unauthorized"\} 3/);
     } finally {
       await server.stop();
     }
@@ -304,12 +306,17 @@ describe('OTLP/gRPC receiver refusals', () => {
 
   it('lets calls under way finish when it closes', async () => {
     const server = await startTestServer();
-    const client = new GrpcUnaryClient(`http://127.0.0.1:${server.ports.otlpGrpc}`);
-    const call = client.call(EXPORT_PATH, frame(encodeTraceRequestProto([makeSpan({ service: 'closing' })])));
-    await sleep(5);
-    await server.stop();
+    const url = `http://127.0.0.1:${server.ports.otlpGrpc}`;
+    const message = frame(encodeTraceRequestProto([makeSpan({ service: 'closing' })]));
+    const half = message.length >> 1;
+    // half the message, a pause, the rest: the server closes in the pause
+    const call = raw(url, GRPC, [message.subarray(0, half), 300, message.subarray(half)]);
+    // under way: its prefix was read and its room reserved (not a fixed sleep, which a loaded machine outlasts)
+    const reserved = /ariadne_ingest_inflight_bytes [1-9]/;
+    while (!reserved.test(await (await fetch(`${server.url}/metrics`)).text())) await sleep(5);
+    const stopping = server.stop();
     assert.equal((await call).code, Status.OK);
-    await client.close();
+    await stopping;
   });
 });
 

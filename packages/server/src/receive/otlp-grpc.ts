@@ -41,7 +41,7 @@ export interface OtlpGrpcDeps {
   ingester: Ingester;
   metrics: Metrics;
   maxBodyBytes: number;
-  /** when non-empty, calls need `authorization: Bearer <key>` or `x-api-key` metadata */
+  /** when non-empty, calls need `authorization: Bearer <key>`, `x-api-key` or `x-raceway-key` metadata (as over HTTP) */
   apiKeys?: readonly string[];
   /** a call whose request sends nothing for this long is answered DEADLINE_EXCEEDED (its reservation freed); default 30 s */
   readIdleMs?: number;
@@ -97,7 +97,7 @@ export async function startOtlpGrpc(deps: OtlpGrpcDeps, host: string, port: numb
     if (path !== EXPORT_PATH || headers[':method'] !== 'POST') return fail(stream, Status.UNIMPLEMENTED, `The server does not implement the method ${path}`);
     if (keys.size) {
       const auth = String(headers.authorization ?? '');
-      const key = String(headers['x-api-key'] ?? '') || (auth.startsWith('Bearer ') ? auth.slice(7) : '');
+      const key = String(headers['x-api-key'] ?? '') || String(headers['x-raceway-key'] ?? '') || (auth.startsWith('Bearer ') ? auth.slice(7) : '');
       if (!keys.has(key)) {
         refuse('unauthorized');
         return fail(stream, Status.UNAUTHENTICATED, 'missing or invalid API key (send authorization: Bearer <key> or x-api-key metadata)');
