@@ -19,7 +19,8 @@ if (!port) throw new Error('worker-main.js runs only as a worker thread (see Wor
 
 const init = workerData as WorkerInit;
 const ring = init.ring ? Buffer.from(init.ring) : undefined;
-// Replies made in one turn of this thread's loop go in one message.
+// Replies made in one turn of this thread's loop go in one message (at most REPLY_SLICE of them).
+const REPLY_SLICE = 8;
 let outbox: Reply[] = [];
 const flushOutbox = () => {
   const replies = outbox;
@@ -28,7 +29,12 @@ const flushOutbox = () => {
   port.postMessage(replies.length === 1 ? replies[0]! : { type: 'batch', replies });
 };
 const send = (reply: Reply) => {
-  if (outbox.push(reply) === 1) setImmediate(flushOutbox);
+  const n = outbox.push(reply);
+  if (n === 1) setImmediate(flushOutbox);
+  // A burst of writes staged in one turn is answered in slices, not all at
+  // its end: the first clients get their answer (and send again) while the
+  // rest is still being staged, instead of every client waiting on the last.
+  else if (n >= REPLY_SLICE) flushOutbox();
 };
 /** Posts at once, after what waits in the outbox (for the last words before the port closes). */
 const sendNow = (reply: Reply) => {
