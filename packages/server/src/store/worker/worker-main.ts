@@ -20,7 +20,7 @@ if (!port) throw new Error('worker-main.js runs only as a worker thread (see Wor
 const init = workerData as WorkerInit;
 const ring = init.ring ? Buffer.from(init.ring) : undefined;
 // Replies made in one turn of this thread's loop go in one message (at most REPLY_SLICE of them).
-const REPLY_SLICE = 8;
+const REPLY_SLICE = 4;
 let outbox: Reply[] = [];
 const flushOutbox = () => {
   const replies = outbox;

@@ -21,6 +21,9 @@ import type { RedQuery, StoreStats, TraceStore } from '../types.js';
 import type { EncodedFormat, Reply, Request, SerializedError, StoreMethod, WorkerInit } from './protocol.js';
 import { SharedRing } from './shared-ring.js';
 
+/** Encoded writes posted together at most (see send()). */
+const WRITE_SLICE = 8;
+
 export interface WorkerStoreOptions {
   /**
    * The entry module that opens the store inside the worker: a file: URL or
@@ -321,7 +324,10 @@ export class WorkerStore implements TraceStore {
         this.pending.set(id, { resolve, reject });
         this.outbox.push(req);
         if (transfer) this.outboxTransfers.push(transfer);
-        if (this.outbox.length === 1) setImmediate(() => this.postOutbox());
+        const n = this.outbox.length;
+        if (n === 1) setImmediate(() => this.postOutbox());
+        // a burst goes in slices: the store thread starts on the first writes while this thread reads the rest
+        else if (n >= WRITE_SLICE) this.postOutbox();
       });
     }
     this.postOutbox();
