@@ -311,7 +311,7 @@ export class WorkerStore implements TraceStore {
   /**
    * Sends one request and returns the promise its reply settles. Encoded
    * writes (always cloneable) wait in the outbox for the end of this turn of
-   * the event loop and go together; any other call first posts the outbox,
+   * the event loop, or for WRITE_SLICE of them, and go together; any other call first posts the outbox,
    * then itself, so calls reach the worker in the order they were made.
    */
   private send(method: StoreMethod | 'writeEncoded', payload: unknown, transfer?: ArrayBuffer): Promise<unknown> {
