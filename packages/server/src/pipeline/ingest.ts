@@ -16,6 +16,7 @@ import type { TraceStore } from '../store/types.js';
 import type { Wal } from '../wal/index.js';
 import type { Metrics } from '../metrics.js';
 import { decodeTraceRequestJson, decodeTraceRequestProto, encodeTraceRequestProto } from '../receive/otlp/index.js';
+import { BufferPool } from './buffer-pool.js';
 
 /** What a WAL record holds: the first byte says how the rest is encoded. */
 export const WalFormat = { OTLP_PROTO: 1, OTLP_JSON: 2 } as const;
@@ -65,6 +66,11 @@ export class Ingester {
   /** LSNs of encoded records in the WAL (or on their way) whose store write has not finished */
   private readonly storePending = new Set<bigint>();
   ready = false;
+  /**
+   * Where receivers get buffers for bodies they assemble from pieces;
+   * ingestEncoded() gives them back (see buffer-pool.ts).
+   */
+  readonly bodies = new BufferPool();
 
   constructor(
     private readonly wal: Wal,
@@ -147,7 +153,8 @@ export class Ingester {
    * Makes an OTLP body durable whose valid spans were counted by a validator
    * (validateTraceRequestProto / the JSON decoder) on this thread; the store
    * decodes it where it lives. Falls back to decoding here for a store that
-   * takes only spans. Never throws.
+   * takes only spans. Never throws. The body is the ingester's from here on:
+   * one from `bodies` goes back there once the store and the WAL are done with it.
    */
   async ingestEncoded(receiver: string, format: WalFormat, body: Uint8Array, validSpans: number): Promise<IngestOutcome> {
     if (this.closed || !this.ready) return { ok: false, reason: 'unavailable', message: 'server is starting or stopping; retry' };
@@ -167,6 +174,8 @@ export class Ingester {
         const logged = this.wal.append(record);
         try {
           const [s, w] = await Promise.allSettled([stored, logged]);
+          // the store copied the bytes when it took them, the WAL has written them
+          this.bodies.give(body);
           if (s.status === 'rejected') throw s.reason;
           if (w.status === 'rejected') throw w.reason;
           if (format !== WalFormat.OTLP_PROTO && lsn > this.spansPathLsn) this.spansPathLsn = lsn; // written untagged

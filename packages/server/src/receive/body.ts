@@ -13,7 +13,8 @@ export type BodyResult =
   | { ok: true; body: Buffer }
   | { ok: false; status: 400 | 413 | 415; message: string };
 
-export function readRaw(req: IncomingMessage, limit: number): Promise<BodyResult> {
+/** `take` gives the buffer a body that came in several pieces is copied into (default: a new one). */
+export function readRaw(req: IncomingMessage, limit: number, take?: (length: number) => Buffer): Promise<BodyResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -33,10 +34,18 @@ export function readRaw(req: IncomingMessage, limit: number): Promise<BodyResult
       }
       chunks.push(chunk);
     });
-    req.on('end', () => finish({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
+    req.on('end', () => finish({ ok: true, body: chunks.length === 1 ? chunks[0]! : concat(chunks, size, take) }));
     req.on('error', (e) => finish({ ok: false, status: 400, message: `error reading request body: ${e.message}` }));
     req.on('aborted', () => finish({ ok: false, status: 400, message: 'request aborted by client' }));
   });
+}
+
+function concat(chunks: readonly Buffer[], size: number, take?: (length: number) => Buffer): Buffer {
+  if (!take) return Buffer.concat(chunks, size);
+  const out = take(size);
+  let at = 0;
+  for (const c of chunks) at += c.copy(out, at);
+  return out;
 }
 
 /** Undoes Content-Encoding, never producing more than `limit` bytes. */

@@ -9,10 +9,12 @@ import http2 from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deflateSync, gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
-import type { SpanJson } from '@ariadne/model';
+import { spanFromJson, type Span, type SpanJson } from '@ariadne/model';
+import { randomBytes } from 'node:crypto';
 import { encodeTraceRequestProto, referenceDecodeResponse } from './otlp/index.js';
 import { EXPORT_PATH, startOtlpGrpc, traceServiceDefinition } from './otlp-grpc.js';
 import type { Ingester } from '../pipeline/ingest.js';
+import { BufferPool } from '../pipeline/buffer-pool.js';
 import { createMetrics } from '../metrics.js';
 import { GrpcUnaryClient } from './grpc/client.js';
 import { frame, Status } from './grpc/wire.js';
@@ -262,6 +264,48 @@ describe('OTLP/gRPC receiver on the wire', () => {
   });
 });
 
+describe('OTLP/gRPC receiver, messages over many DATA frames', () => {
+  // Such messages are assembled in buffers the ingester recycles: a buffer
+  // handed out again too early would mix one request's bytes into another's.
+  it('stores every span of concurrent multi-frame messages field by field, round after round', async () => {
+    const server = await startTestServer({ maxBodyBytes: 4 * 1024 * 1024 });
+    const client = new GrpcUnaryClient(`http://127.0.0.1:${server.ports.otlpGrpc}`);
+    try {
+      const sent: Span[][] = [];
+      for (let round = 0; round < 4; round++) {
+        const batches = Array.from({ length: 12 }, (_, i) => {
+          const traceId = randomBytes(16).toString('hex');
+          // 60–140 spans of ~300 B: 18–42 KB messages, two to three DATA frames, several size classes
+          return Array.from({ length: 60 + ((round * 12 + i) % 5) * 20 }, (_, k) =>
+            makeSpan({ service: `frames-${round}`, traceId, name: `op-${k}`, attributes: [{ key: 'payload', value: { stringValue: randomBytes(120).toString('hex') } }] }),
+          );
+        });
+        const results = await Promise.all(batches.map((b) => client.call(EXPORT_PATH, frame(encodeTraceRequestProto(b)))));
+        assert.deepEqual(results.map((r) => r.code), batches.map(() => Status.OK));
+        sent.push(...batches);
+      }
+      for (const batch of sent) {
+        const res = await fetch(`${server.url}/api/v1/traces/${batch[0]!.traceId}`);
+        assert.equal(res.status, 200);
+        const got = ((await res.json()) as { spans: SpanJson[] }).spans.map(spanFromJson);
+        const byId = new Map(got.map((s) => [s.spanId, s]));
+        assert.equal(got.length, batch.length);
+        for (const want of batch) {
+          const s = byId.get(want.spanId);
+          assert.ok(s, `span ${want.spanId} stored`);
+          assert.deepEqual(
+            { name: s.name, attributes: s.attributes, start: s.startTimeUnixNano, end: s.endTimeUnixNano, service: s.service },
+            { name: want.name, attributes: want.attributes, start: want.startTimeUnixNano, end: want.endTimeUnixNano, service: want.service },
+          );
+        }
+      }
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+  });
+});
+
 describe('OTLP/gRPC receiver refusals', () => {
   it('checks API keys in authorization, x-api-key or x-raceway-key', async () => {
     const server = await startTestServer({ apiKeys: ['s3cret'] });
@@ -327,6 +371,7 @@ describe('OTLP/gRPC receiver, a stalled client', () => {
       reserve: (n: number) => void (inflight += n),
       release: (n: number) => void (inflight -= n),
       ingestEncoded: async (_r: string, _f: number, _b: Uint8Array, spans: number) => ({ ok: true, accepted: spans }),
+      bodies: new BufferPool(),
     } as unknown as Ingester;
     const metrics = createMetrics();
     const grpcServer = await startOtlpGrpc({ ingester, metrics, maxBodyBytes: 1 << 20, readIdleMs: 200 }, '127.0.0.1', 0);

@@ -157,7 +157,7 @@ export async function startOtlpGrpc(deps: OtlpGrpcDeps, host: string, port: numb
           got = length;
           at += length;
         } else {
-          body = Buffer.allocUnsafe(length);
+          body = ingester.bodies.take(length);
           got = chunk.copy(body, 0, at);
           at = chunk.length;
         }

@@ -103,6 +103,7 @@ export function otlpHttpHandler(deps: OtlpHttpDeps) {
 /** POST /v1/traces on a node:http request: the receiver itself. Never throws. */
 export function otlpHttpCore(deps: OtlpHttpDeps): (req: IncomingMessage) => Promise<OtlpReply> {
   const { ingester, metrics, maxBodyBytes } = deps;
+  const take = (length: number) => ingester.bodies.take(length);
   return async (req) => {
     const kind = kindOf(req.headers['content-type']);
     if (!kind) {
@@ -113,7 +114,8 @@ export function otlpHttpCore(deps: OtlpHttpDeps): (req: IncomingMessage) => Prom
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ code: INVALID_ARGUMENT, message: `unsupported Content-Type '${req.headers['content-type'] ?? ''}': use application/x-protobuf or application/json` }),
       };
-    }    const declared = Number(req.headers['content-length'] ?? NaN);
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > maxBodyBytes) {
       metrics.requestsRefused.inc({ receiver: RECEIVER, reason: 'too_large' });
       req.resume();
@@ -132,9 +134,10 @@ export function otlpHttpCore(deps: OtlpHttpDeps): (req: IncomingMessage) => Prom
       return errorReply(kind, 503, UNAVAILABLE, refusal.message, { 'retry-after': '1' });
     }
     try {
-      const raw = await readRaw(req, maxBodyBytes);
+      const raw = await readRaw(req, maxBodyBytes, take);
       if (!raw.ok) return refuse(kind, raw.status, raw.message);
       const body = await decodeContent(req.headers['content-encoding'], raw.body, maxBodyBytes);
+      if (body.ok && body.body !== raw.body) ingester.bodies.give(raw.body); // inflated: the raw bytes are done with
       if (!body.ok) return refuse(kind, body.status, body.message);
       const checked = check(kind, body.body);
       if (!checked.ok) return refuse(kind, 400, `cannot decode OTLP ${kind === 'proto' ? 'protobuf' : 'JSON'} body: ${checked.error}`);
