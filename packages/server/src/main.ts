@@ -172,6 +172,9 @@ export async function startAriadne(config: ServerConfig, log: (msg: string) => v
         await seedRest.close();
         limiter.stop();
         await ingester.close();
+        // Flush first, so the last checkpoint trims the WAL of everything and
+        // the next start replays nothing (store.close() then has no head left).
+        await store.flush().catch((e) => log(`final flush failed: ${e}`));
         await ingester.checkpoint().catch((e) => log(`final checkpoint failed: ${e}`));
         await wal.close();
         await store.close();

@@ -260,6 +260,41 @@ describe('Wal rotation and truncateBefore', () => {
   });
 });
 
+describe('Wal trimmed segments', () => {
+  const segmentBytes = 4096; // 8 records of 500 bytes each
+
+  async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!(await check())) {
+      assert.ok(Date.now() < deadline, what);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it('leave the log at once and are deleted in the background; a reopen deletes what is left and never reads it', async (t) => {
+    const dir = await tempDir(t);
+    const wal = await Wal.open({ dir, segmentBytes });
+    const lsns = await appendAll(wal, Array.from({ length: 40 }, (_, i) => checkedPayload(9, i, 500)));
+    const files = await segmentFiles(dir);
+    await wal.truncateBefore(lsns[3 * 8]!);
+    assert.deepEqual(await segmentFiles(dir), files.slice(3), 'out of the log when truncateBefore resolves');
+    await until('trashed segments deleted', async () => (await readdir(dir)).length === files.length - 3 && wal.trashedSegments === 0);
+    assert.deepEqual((await replayAll(wal)).records[0]!.lsn, lsns[3 * 8]);
+    await wal.close();
+
+    // A process that stopped before deleting them: a trashed segment (even
+    // one holding valid records) is not replayed, and the next open deletes it.
+    const kept = files[3]!;
+    await copyFile(join(dir, kept), join(dir, `${files[0]!}.trash`));
+    const again = await Wal.open({ dir, segmentBytes });
+    t.after(() => again.close());
+    const replayed = (await replayAll(again)).records.map((r) => r.lsn);
+    assert.equal(replayed[0], lsns[3 * 8]);
+    assert.equal(new Set(replayed).size, replayed.length, 'no record twice');
+    await until('leftover trash deleted', async () => !(await readdir(dir)).some((n) => n.endsWith('.trash')));
+  });
+});
+
 describe('Wal recovery', () => {
   /** A closed log of `count` records of `size` bytes plus a last record of `lastSize`; returns the file and offsets. */
   async function prepared(t: Parameters<typeof tempDir>[0], lastSize: number, count = 5, size = 100) {
