@@ -18,6 +18,8 @@ export interface UnaryResult {
 
 export class GrpcUnaryClient {
   private current: http2.ClientHttp2Session | undefined;
+  /** request headers by path (node:http2 copies them per request) */
+  private readonly requestHeaders = new Map<string, http2.OutgoingHttpHeaders>();
 
   /** `headers` go with every call (metadata such as authorization or grpc-encoding). */
   constructor(
@@ -30,7 +32,9 @@ export class GrpcUnaryClient {
     return new Promise((resolve) => {
       let stream: http2.ClientHttp2Stream;
       try {
-        stream = this.session().request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...this.headers });
+        let headers = this.requestHeaders.get(path);
+        if (!headers) this.requestHeaders.set(path, (headers = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...this.headers }));
+        stream = this.session().request(headers);
       } catch (e) {
         resolve({ code: Status.UNAVAILABLE, message: (e as Error).message });
         return;
