@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { EXPORT_PATH } from '../receive/otlp-grpc.js';
 import { GrpcUnaryClient } from '../receive/grpc/client.js';
+import { H2UnaryClient } from './h2/client.js';
 import { PREFIX_BYTES, Status } from '../receive/grpc/wire.js';
 import { fileURLToPath } from 'node:url';
 import { generateTraces } from './dataset.js';
@@ -25,6 +26,11 @@ export interface IngestBenchOptions {
   distinctPayloads: number;
   walSync: 'always' | 'none';
   transport: 'http' | 'grpc';
+  /**
+   * gRPC's load generator: 'h2' (default), HTTP/2 framed by hand on a socket
+   * (bench/h2/client.ts); 'node', node:http2's client, ~1.5x its CPU per call
+   */
+  grpcClient?: 'h2' | 'node';
   /** the server's --memory-limit in bytes; default the server's default */
   memoryLimitBytes?: number;
   log: (msg: string) => void;
@@ -32,6 +38,8 @@ export interface IngestBenchOptions {
 
 export interface IngestBenchResult {
   transport: 'otlp-http-protobuf' | 'otlp-grpc';
+  /** gRPC only: which load generator client */
+  grpcClient?: 'h2' | 'node';
   durationSec: number;
   requests: number;
   spansSent: number;
@@ -159,9 +167,10 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
     // has (node:http's client cost about three times as much per request).
     const pool = new Pool(`http://127.0.0.1:${ports.otlpHttp}`, { connections: o.concurrency, pipelining: 1 });
     const headers = { 'content-type': 'application/x-protobuf' };
-    // gRPC: one HTTP/2 session, a stream per request (grpc-js's client cost
-    // about three times as much CPU per request)
-    const grpcClient = o.transport === 'grpc' ? new GrpcUnaryClient(`http://127.0.0.1:${ports.otlpGrpc}`) : undefined;
+    // gRPC: one HTTP/2 connection, a stream per request. node:http2's client
+    // costs about half as much again as ours per call (grpc-js's, three times).
+    const grpcClient =
+      o.transport !== 'grpc' ? undefined : o.grpcClient === 'node' ? new GrpcUnaryClient(`http://127.0.0.1:${ports.otlpGrpc}`) : new H2UnaryClient('127.0.0.1', ports.otlpGrpc);
     // a gRPC message is sent with its 5-byte prefix, written in front of it in the same buffer
     const at = grpcClient ? PREFIX_BYTES : 0;
     let seq = 0;
@@ -187,7 +196,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
       const body = framed.subarray(at);
       const n = ++seq;
       for (const off of p.idOffsets) body.writeUInt32BE(n, off); // unique trace ids per request
-      if (grpcClient) return grpcClient.call(EXPORT_PATH, framed).then((r) => r.code === Status.OK);
+      if (grpcClient) return grpcClient.call(EXPORT_PATH, framed).then((r: { code: number }) => r.code === Status.OK);
       return pool.request({ path: '/v1/traces', method: 'POST', headers, body }).then(
         async (res) => {
           await res.body.dump();
@@ -235,6 +244,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
     const spansPerSec = measuredAcked / (elapsed + drainSec);
     return {
       transport: o.transport === 'grpc' ? 'otlp-grpc' : 'otlp-http-protobuf',
+      ...(o.transport === 'grpc' ? { grpcClient: o.grpcClient ?? 'h2' } : {}),
       durationSec: elapsed,
       requests,
       spansSent,

@@ -27,12 +27,13 @@ export async function benchCommand(argv: string[]): Promise<number> {
         distinctPayloads: 200,
         walSync: flags['wal-sync'] === 'none' ? 'none' : 'always',
         transport: flags.transport === 'grpc' ? 'grpc' : 'http',
+        grpcClient: flags['grpc-client'] === 'node' ? 'node' : 'h2',
         ...(flags['memory-limit'] ? { memoryLimitBytes: memoryLimit(flags['memory-limit']) } : {}),
         log,
       });
       if (json) console.log(JSON.stringify(r, null, 2));
       else {
-        console.log(`\ningest (${r.transport}, wal-sync=${r.walSync}, concurrency ${r.concurrency})`);
+        console.log(`\ningest (${r.transport}${r.grpcClient ? ` via the ${r.grpcClient} client` : ''}, wal-sync=${r.walSync}, concurrency ${r.concurrency})`);
         console.log(`  durable spans/s        ${Math.round(r.spansPerSec)}  (acked during the load ${Math.round(r.ackedSpansPerSec)}/s, then ${r.drainSec.toFixed(1)} s of drain)`);
         console.log(`  protobufjs decode/s    ${Math.round(r.referenceDecodeSpansPerSec)}  (reference)`);
         console.log(`  ratio                  ${r.ratio.toFixed(2)}`);

@@ -22,7 +22,7 @@ commands:
            [--url http://localhost:3000]
   search   --traceql|-q '<query>' [--start T] [--end T] [--limit N] [--json]
            TraceQL, e.g. -q '{ resource.service.name = "cart" && duration > 100ms } && { status = error }'
-  bench    ingest [--duration 20s] [--concurrency 64] [--memory-limit SIZE] [--transport http|grpc] [--wal-sync always|none] [--json]
+  bench    ingest [--duration 20s] [--concurrency 64] [--memory-limit SIZE] [--transport http|grpc] [--grpc-client h2|node] [--wal-sync always|none] [--json]
   bench    storage [--spans 1000000] [--json]
   bench    query [--spans 1000000] [--json]
   bench    sdk [--iterations 50000] [--json]
