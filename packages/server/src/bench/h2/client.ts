@@ -108,9 +108,8 @@ export class H2UnaryClient {
   close(): Promise<void> {
     return new Promise((resolve) => {
       if (this.socket.destroyed) return resolve();
-      const goaway = Buffer.alloc(8);
-      goaway.writeUInt32BE(this.nextStream - 2 > 0 ? this.nextStream - 2 : 0, 0);
-      this.write(T.GOAWAY, 0, 0, goaway);
+      // last-stream-id 0: the server opened no streams (push is off); NO_ERROR
+      this.write(T.GOAWAY, 0, 0, Buffer.alloc(8));
       this.socket.end(() => resolve());
       this.socket.once('close', () => resolve());
     });
