@@ -82,6 +82,8 @@ export class Block {
   private closed = false;
   /** per attribute column: text -> matching dictionary ids, built on first use */
   private readonly dictText = new Map<number, Map<string, Int32Array>>();
+  /** per page: a PageCursor's place every MARK_EVERY rows, recorded as scans pass (see Scanner) */
+  readonly cursorMarks = new Map<number, (Float64Array | undefined)[]>();
 
   private constructor(
     readonly name: string,
@@ -661,6 +663,16 @@ function decodeExtra(b: Uint8Array, start: bigint): { events: SpanEvent[]; links
   return { events, links, droppedAttributes, droppedEvents, droppedLinks };
 }
 
+/**
+ * Rows between the places a scan records. Rows are variable-length, so reading
+ * row r of a page means stepping over the rows before it: half a page, ~2,000
+ * rows, for a trace in the middle. That was half of a TraceQL search reading
+ * candidate traces; from a mark it is at most MARK_EVERY - 1.
+ */
+const MARK_EVERY = 256;
+/** pages per block that keep marks (~4 KB a page); past it they are dropped and recorded again */
+const MARKED_PAGES = 512;
+
 /** Walks rows of a block forward, page by page, decoding whole rows. */
 class Scanner {
   private page = -1;
@@ -682,17 +694,36 @@ class Scanner {
       }
       const p = this.block.meta.pages[page]!;
       const end = Math.min(b, p.firstRow + p.rows);
+      const marks = this.marksOf(page);
+      const k = Math.floor((row - p.firstRow) / MARK_EVERY);
+      const mark = marks[k];
+      if (mark && this.row < p.firstRow + k * MARK_EVERY) {
+        this.cur.restore(mark);
+        this.row = p.firstRow + k * MARK_EVERY;
+      }
       while (this.row < row) {
+        if ((this.row - p.firstRow) % MARK_EVERY === 0) marks[(this.row - p.firstRow) / MARK_EVERY] ??= this.cur.save();
         this.cur.skip();
         this.row++;
       }
       while (this.row < end) {
+        if ((this.row - p.firstRow) % MARK_EVERY === 0) marks[(this.row - p.firstRow) / MARK_EVERY] ??= this.cur.save();
         out.push(this.cur.read(this.row));
         this.row++;
       }
       row = end;
     }
     return out;
+  }
+
+  private marksOf(page: number): (Float64Array | undefined)[] {
+    const all = this.block.cursorMarks;
+    let marks = all.get(page);
+    if (!marks) {
+      if (all.size >= MARKED_PAGES) all.clear();
+      all.set(page, (marks = []));
+    }
+    return marks;
   }
 }
 
@@ -738,6 +769,8 @@ class PageCursor {
   private readonly attrs: ByteReader[];
   private i = 0;
   private acc = 0;
+  /** every reader with a position, in a fixed order (save/restore) */
+  private readonly readers: ByteReader[];
 
   constructor(
     private readonly block: Block,
@@ -761,6 +794,25 @@ class PageCursor {
     this.shape = rd(Col.SHAPE);
     this.extra = rd(Col.EXTRA);
     this.attrs = block.meta.attrColumns.map((_, i) => rd(Col.ATTR_BASE + i));
+    this.readers = [this.parent, this.parentRaw, this.start, this.dur, this.service, this.name, this.statusMsg, this.traceState, this.flags, this.resource, this.scope, this.shape, this.extra, ...this.attrs];
+  }
+
+  /** Where the cursor is: the readers' positions, then the start accumulator and the row (exact in a double). */
+  save(): Float64Array {
+    const rs = this.readers;
+    const out = new Float64Array(rs.length + 2);
+    for (let k = 0; k < rs.length; k++) out[k] = rs[k]!.pos;
+    out[rs.length] = this.acc;
+    out[rs.length + 1] = this.i;
+    return out;
+  }
+
+  /** Back to a place save() gave, on this page's chunks. */
+  restore(m: Float64Array): void {
+    const rs = this.readers;
+    for (let k = 0; k < rs.length; k++) rs[k]!.pos = m[k]!;
+    this.acc = m[rs.length]!;
+    this.i = m[rs.length + 1]!;
   }
 
   private nextStart(): number {

@@ -208,6 +208,24 @@ describe('BlockStore', () => {
       await store.close();
     }));
 
+  it('reads any trace of a block in any order, twice, field by field (cursor marks inside pages)', () =>
+    withDir(async (dir) => {
+      // 1,500 traces of 10 spans: pages of 4,096 rows, marks every 256 rows, rows of varied length
+      const spans = generateTraces(7, 1500, nowNanos() - 3_600n * SECOND);
+      const store = await open(dir);
+      await store.write(spans);
+      await store.flush();
+      const byTrace = new Map<string, Span[]>();
+      for (const s of spans) byTrace.set(s.traceId, [...(byTrace.get(s.traceId) ?? []), s]);
+      const ids = [...byTrace.keys()];
+      let seed = 1;
+      const shuffled = () => [...ids].sort(() => ((seed = (seed * 16807) % 2147483647) & 1 ? 1 : -1));
+      for (const round of [1, 2]) {
+        for (const id of shuffled()) assertSameSpans(await store.getTrace(id), byTrace.get(id)!, `round ${round}, trace ${id}`);
+      }
+      await store.close();
+    }));
+
   it('searches high-cardinality values held plainly, in the head and in blocks', () =>
     withDir(async (dir) => {
       const store = await open(dir);
