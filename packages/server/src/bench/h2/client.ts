@@ -9,7 +9,9 @@
 //
 // Flow control is honoured both ways (the server's windows for what we send;
 // WINDOW_UPDATE for what it sends), SETTINGS and PING are answered, HPACK is
-// decoded in full (hpack.ts). No TLS, no server push, no request trailers.
+// decoded in full (hpack.ts). No TLS, no server push, no request trailers,
+// no cap on streams in flight (the bench keeps 64; a server's lower
+// SETTINGS_MAX_CONCURRENT_STREAMS would refuse the rest: UNAVAILABLE).
 
 import net from 'node:net';
 import { Buffer } from 'node:buffer';
