@@ -24,6 +24,7 @@ export interface Metrics {
   residentBytes: Gauge;
   walBytes: Gauge;
   walSegments: Gauge;
+  walTrashSegments: Gauge;
   walSyncs: Gauge;
   walAppends: Gauge;
   walCorruptRecords: Gauge;
@@ -57,6 +58,7 @@ export function createMetrics(): Metrics {
     inflightBytes: new Gauge({ name: 'ariadne_ingest_inflight_bytes', help: 'Request bytes being processed', ...r }),
     walBytes: new Gauge({ name: 'ariadne_wal_bytes', help: 'Bytes in write-ahead log segments', ...r }),
     walSegments: new Gauge({ name: 'ariadne_wal_segments', help: 'Write-ahead log segment files', ...r }),
+    walTrashSegments: new Gauge({ name: 'ariadne_wal_trash_segments', help: 'Trimmed WAL segments not yet deleted from disk (deleted one at a time in the background)', ...r }),
     walSyncs: new Gauge({ name: 'ariadne_wal_syncs', help: 'fdatasync calls since start', ...r }),
     walAppends: new Gauge({ name: 'ariadne_wal_appends', help: 'WAL records appended since start', ...r }),
     walCorruptRecords: new Gauge({ name: 'ariadne_wal_corrupt_records', help: 'Corrupt or torn WAL records skipped at recovery', ...r }),

@@ -232,6 +232,7 @@ export class Ingester {
     const w = this.wal.stats();
     this.metrics.walBytes.set(w.bytes);
     this.metrics.walSegments.set(w.segments);
+    this.metrics.walTrashSegments.set(this.wal.trashedSegments);
     this.metrics.walSyncs.set(w.syncs);
     this.metrics.walAppends.set(w.appends);
   }

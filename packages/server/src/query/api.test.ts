@@ -113,6 +113,7 @@ describe('query API', () => {
     const text = await metrics.text();
     assert.match(text, /ariadne_spans_accepted_total\{receiver="otlp_http"\} 3/);
     assert.match(text, /ariadne_wal_bytes \d+/);
+    assert.match(text, /ariadne_wal_trash_segments \d+/);
     assert.match(text, /ariadne_store_bytes/);
     const openapi = await get<{ openapi: string; paths: Record<string, unknown> }>(server, '/api/openapi.json');
     assert.equal(openapi.body.openapi, '3.1.0');
