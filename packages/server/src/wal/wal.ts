@@ -281,7 +281,7 @@ export class Wal {
               trashed.push(seg.path + TRASH_SUFFIX);
             } catch (e) {
               if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-                throw new Error(`wal: deleting ${seg.path} failed: ${asError(e).message}`, { cause: e });
+                throw new Error(`wal: dropping ${seg.path} failed: ${asError(e).message}`, { cause: e });
               }
             }
           }

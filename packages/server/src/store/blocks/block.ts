@@ -702,18 +702,24 @@ class Scanner {
         this.row = p.firstRow + k * MARK_EVERY;
       }
       while (this.row < row) {
-        if ((this.row - p.firstRow) % MARK_EVERY === 0) marks[(this.row - p.firstRow) / MARK_EVERY] ??= this.cur.save();
+        this.markHere(marks, p.firstRow);
         this.cur.skip();
         this.row++;
       }
       while (this.row < end) {
-        if ((this.row - p.firstRow) % MARK_EVERY === 0) marks[(this.row - p.firstRow) / MARK_EVERY] ??= this.cur.save();
+        this.markHere(marks, p.firstRow);
         out.push(this.cur.read(this.row));
         this.row++;
       }
       row = end;
     }
     return out;
+  }
+
+  /** Records the cursor's place if its row is on a mark not yet taken. */
+  private markHere(marks: (Float64Array | undefined)[], firstRow: number): void {
+    const rel = this.row - firstRow;
+    if (rel % MARK_EVERY === 0) marks[rel / MARK_EVERY] ??= this.cur!.save();
   }
 
   private marksOf(page: number): (Float64Array | undefined)[] {
